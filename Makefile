@@ -1,0 +1,64 @@
+# T5G. `make run` starts the whole product; `make test` checks it. Both set up a fresh machine first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# Debian packages the product needs: Redis (broker + cache), xmlsec1 (SAML signatures),
+# PostgreSQL (the scale-out database, used by the test suite).
+SYSTEM_PACKAGES := redis-server xmlsec1 postgresql
+WEB_PORT ?= 8000
+REDIS_PORT ?= 6391
+
+.PHONY: setup system-packages static run test test-sqlite test-pg lint
+
+setup: system-packages $(VENV)/.installed static
+
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo -n "$$p "; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing system packages: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "Missing system packages: $$missing-- install them (sudo apt-get install $$missing) and re-run." >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+static: $(VENV)/.installed
+	@mkdir -p var
+	DEBUG=true $(PY) manage.py collectstatic --no-input -v0
+
+# Everything on embedded defaults: SQLite in var/, a private Redis, gunicorn, a worker and beat.
+# Set REDIS_URL to use your own Redis instead of starting one.
+run: export DEBUG ?= true
+run: export WEB_PORT := $(WEB_PORT)
+run: export REDIS_PORT := $(REDIS_PORT)
+run: export REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
+run: export SITE_URL ?= http://127.0.0.1:$(WEB_PORT)
+run: setup
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py setup_schedules
+	@echo "T5G starting: open $$SITE_URL/ (create an admin with: $(PY) manage.py createsuperuser)"
+	exec $(VENV)/bin/honcho --procfile Procfile start $(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) web worker beat
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+# The whole suite on SQLite, then again on a throwaway PostgreSQL.
+test: setup lint
+	tests/run sqlite
+	tests/run postgres
+
+test-sqlite: setup
+	tests/run sqlite
+
+test-pg: setup
+	tests/run postgres

@@ -1,0 +1,47 @@
+from django.db import models
+
+from cases.models import Case
+from t5g.models import Mirrored
+
+
+class Bug(Mirrored):
+    """A Bugzilla bug linked to cases. upstream_updated_at is its last_change_time."""
+
+    id = models.PositiveIntegerField(primary_key=True)
+    summary = models.TextField(blank=True)
+    status = models.CharField(max_length=30, blank=True)
+    resolution = models.CharField(max_length=30, blank=True)
+    severity = models.CharField(max_length=20, blank=True)
+    priority = models.CharField(max_length=20, blank=True)
+    component = models.CharField(max_length=200, blank=True)
+    target_release = models.CharField(max_length=100, blank=True)
+    assignee = models.CharField(max_length=200, blank=True)
+    qa_contact = models.CharField("QA contact", max_length=200, blank=True)
+    internal_whiteboard = models.TextField(blank=True)
+    cases = models.ManyToManyField(Case, related_name="bugs", blank=True)
+
+    def __str__(self) -> str:
+        return f"BZ {self.id}"
+
+    @property
+    def missing_target(self) -> bool:
+        return self.target_release in ("", "---")
+
+
+class Issue(Mirrored):
+    """A JIRA bug linked to cases. upstream_updated_at is JIRA's `updated`."""
+
+    key = models.CharField(max_length=32, primary_key=True)
+    summary = models.TextField(blank=True)
+    status = models.CharField(max_length=50, blank=True)
+    priority = models.CharField(max_length=30, blank=True)
+    severity = models.CharField(max_length=30, blank=True)
+    issue_type = models.CharField(max_length=50, blank=True)
+    assignee = models.CharField(max_length=200, blank=True)
+    qa_contact = models.CharField("QA contact", max_length=200, blank=True)
+    fix_versions = models.JSONField(default=list, blank=True)
+    private_keywords = models.JSONField(default=list, blank=True)
+    cases = models.ManyToManyField(Case, related_name="issues", blank=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,96 @@
+from django.db import models
+
+from cases.models import Case, Severity
+from t5g.models import Mirrored
+
+
+class InternalStatus(models.TextChoices):
+    """The team's own workflow; JIRA statuses map onto it (a setting)."""
+
+    NEW = "New"
+    BACKLOG = "Backlog"
+    DEBUGGING = "Debugging"
+    ENG_WORKING = "Eng Working"
+    BACKPORT = "Backport"
+    READY_TO_CLOSE = "Ready To Close"
+    BLOCKED = "Blocked"
+    DONE = "Done"
+
+
+class Card(Mirrored):
+    """The JIRA card the team works a case in. upstream_updated_at is JIRA's `updated`."""
+
+    key = models.CharField(max_length=32, primary_key=True)
+    jira_id = models.CharField("JIRA id", max_length=20, blank=True)
+    # No database constraint: cards and cases come from different upstreams on
+    # different schedules, so a card may arrive before its case.
+    case = models.ForeignKey(
+        Case, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="cards"
+    )
+    active = models.BooleanField(default=True, help_text="The card the dashboard shows for its case.")
+    summary = models.TextField(blank=True)
+    jira_status = models.CharField("JIRA status", max_length=50)
+    # Blank when the JIRA status is not in the map: kept and flagged, not dropped.
+    status = models.CharField("internal status", max_length=20, choices=InternalStatus.choices, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.CharField(max_length=200, blank=True)
+    assignee_account_id = models.CharField(max_length=128, blank=True)
+    contributors = models.JSONField(default=list, blank=True)
+    priority = models.CharField(max_length=30, blank=True)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, null=True, blank=True)
+    labels = models.JSONField(default=list, blank=True)
+    sprint = models.CharField(max_length=200, blank=True)
+    escalated = models.BooleanField(default=False)
+    potential_escalation = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=models.Q(active=True), name="one_active_card_per_case")
+        ]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["assignee"])]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def status_unmapped(self) -> bool:
+        return not self.status
+
+
+class CardComment(Mirrored):
+    id = models.CharField(max_length=32, primary_key=True)
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="comments")
+    author = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"comment {self.id} on {self.card_id}"
+
+
+class TeamMember(models.Model):
+    """An engineer cards are assigned to. Edited in admin."""
+
+    name = models.CharField(max_length=200, unique=True)
+    jira_user = models.CharField("JIRA user", max_length=200, blank=True)
+    jira_account_id = models.CharField("JIRA account id", max_length=128, blank=True)
+    email = models.EmailField(blank=True)
+    slack_id = models.CharField("Slack id", max_length=64, blank=True)
+    accounts = models.TextField(blank=True, help_text="Customer accounts this engineer owns, one per line.")
+    active = models.BooleanField(default=True, help_text="Untick while away: no new cards are assigned.")
+    notify_on_case = models.BooleanField(
+        "notified on case", default=True, help_text="Added as a notified user on the cases assigned to them."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def account_list(self) -> list[str]:
+        return [line.strip() for line in self.accounts.splitlines() if line.strip()]

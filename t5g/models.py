@@ -1,0 +1,80 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Mirrored(models.Model):
+    """A row copied from an upstream.
+
+    upstream_updated_at is the upstream's own "last modified" time, so a sync
+    never overwrites a row with older data; synced_at is when T5G last saw it,
+    so staleness can be shown.
+    """
+
+    upstream_updated_at = models.DateTimeField("updated upstream", null=True, blank=True, db_index=True)
+    synced_at = models.DateTimeField("last seen", default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class SyncRun(models.Model):
+    """One run of a sync or automation job, whatever started it."""
+
+    class Source(models.TextChoices):
+        CASES = "cases"
+        DETAILS = "details"
+        CARDS = "cards"
+        ISSUES = "issues"
+        BUGS = "bugs"
+        ESCALATIONS = "escalations"
+        STATS = "stats"
+        CREATE_CARDS = "create_cards", "portal → JIRA cards"
+        PRIORITY = "priority", "priority sync"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule"
+        MANUAL = "manual"
+        BACKFILL = "backfill"
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running"
+        SUCCESS = "success"
+        FAILED = "failed"
+
+    source = models.CharField(max_length=20, choices=Source.choices)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    full = models.BooleanField(default=False, help_text="A full reconcile rather than an incremental run.")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0, help_text="Malformed upstream records skipped.")
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "-started_at"])]
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+    @property
+    def duration(self):
+        return self.finished_at - self.started_at if self.finished_at else None
+
+
+class Profile(models.Model):
+    """What the identity provider said about a user at their last sign-in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    saml_attributes = models.JSONField(default=dict, blank=True)
+    groups = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return str(self.user)

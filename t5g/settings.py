@@ -1,0 +1,248 @@
+"""T5G settings: everything comes from the environment (see .env.example).
+
+Nothing configured means a working local setup: SQLite under var/ and the
+private Redis that `make run` starts. A malformed value does not crash the
+import; it is recorded in SETTINGS_ERRORS and reported by the system check
+in t5g/checks.py, which names the variable and stops start-up.
+"""
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    env.read_env(BASE_DIR / ".env")
+
+SETTINGS_ERRORS: list[tuple[str, str]] = []
+
+
+def _env(name: str, cast: str = "str", default=None):
+    """Read one variable; on a malformed value keep the default and record why."""
+    raw = env.str(name, default="")
+    if cast == "bool" and raw and raw.lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        # django-environ reads any unknown word as False; a typo must not silently flip a switch.
+        SETTINGS_ERRORS.append((name, f"expected true or false, got {raw!r}"))
+        return default
+    try:
+        return getattr(env, cast)(name, default=default)
+    except Exception as exc:  # noqa: BLE001 - any parse error is reported by the check
+        SETTINGS_ERRORS.append((name, f"cannot read {raw!r}: {exc}"))
+        return default
+
+
+# --- Core -------------------------------------------------------------------
+DEBUG = _env("DEBUG", "bool", False)
+SECRET_KEY = _env("SECRET_KEY", "str", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        SETTINGS_ERRORS.append(("SECRET_KEY", "required when DEBUG is off"))
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+ALLOWED_HOSTS = _env("ALLOWED_HOSTS", "list", ["localhost", "127.0.0.1", "[::1]"])
+SITE_URL = _env("SITE_URL", "str", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = [SITE_URL]
+TIME_ZONE = "UTC"  # stored and scheduled in UTC; DISPLAY_TIME_ZONE is for people
+DISPLAY_TIME_ZONE = _env("DISPLAY_TIME_ZONE", "str", "UTC")
+USE_TZ = True
+LANGUAGE_CODE = "en-us"
+USE_I18N = False
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_celery_beat",
+    "t5g",
+    "cases",
+    "cards",
+    "bugs",
+    "escalations",
+    "stats",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "t5g.urls"
+WSGI_APPLICATION = "t5g.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "t5g.context_processors.t5g",
+            ],
+        },
+    },
+]
+
+LOGIN_URL = "admin:login"
+
+# --- Database -----------------------------------------------------------------
+# SQLite is the embedded default. Without WAL, IMMEDIATE transactions and a busy
+# timeout, a Celery worker writing beside the web process fails with
+# "database is locked" (measured: 288 of 1,500 transactions).
+_default_db = f"sqlite:///{VAR_DIR / 't5g.sqlite3'}"
+try:
+    _db = env.db_url("DATABASE_URL", default=_default_db)
+except Exception as exc:  # noqa: BLE001
+    SETTINGS_ERRORS.append(("DATABASE_URL", f"cannot read {env.str('DATABASE_URL')!r}: {exc}"))
+    _db = env.db_url_config(_default_db)
+if _db["ENGINE"] not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
+    SETTINGS_ERRORS.append(("DATABASE_URL", f"must be sqlite:// or postgres://, got {env.str('DATABASE_URL')!r}"))
+    _db = env.db_url_config(_default_db)
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not memory, so the worker and beat processes of integration tests share it.
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    _db["CONN_MAX_AGE"] = _env("CONN_MAX_AGE", "int", 60)
+    _db["CONN_HEALTH_CHECKS"] = True
+    _db.setdefault("OPTIONS", {})["connect_timeout"] = 10
+DATABASES = {"default": _db}
+
+# --- Redis: Celery broker and Django cache --------------------------------------
+REDIS_URL = _env("REDIS_URL", "str", "redis://127.0.0.1:6391/0")
+if urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
+    SETTINGS_ERRORS.append(("REDIS_URL", f"must be a redis:// URL, got {REDIS_URL!r}"))
+
+
+def _redis_db(url: str, db: int) -> str:
+    # The cache lives in its own database: django-redis's clear() is FLUSHDB,
+    # which must never take the Celery queues with it.
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+REDIS_CACHE_DB = _env("REDIS_CACHE_DB", "int", 1)
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": _redis_db(REDIS_URL, REDIS_CACHE_DB),
+        "KEY_PREFIX": "t5g",
+        "TIMEOUT": _env("CACHE_TIMEOUT", "int", 24 * 3600),
+        "OPTIONS": {
+            # Fail open: with Redis down a cache read is a miss and a write is
+            # dropped, so pages fall back to the database instead of erroring.
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+        },
+    }
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# Sessions live in the database so sign-in and admin keep working without Redis.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Celery -----------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_TRACK_STARTED = True
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-run gives the message back
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Longer than the longest run, or Redis redelivers a still-running task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Static files ---------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed names need `collectstatic` first: `make setup` runs it.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Email -------------------------------------------------------------------------
+try:
+    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+except Exception as exc:  # noqa: BLE001
+    SETTINGS_ERRORS.append(("EMAIL_URL", f"cannot read {env.str('EMAIL_URL')!r}: {exc}"))
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = _env("DEFAULT_FROM_EMAIL", "str", "t5g@localhost")
+
+# --- Upstreams ------------------------------------------------------------------------
+# SANDBOX_URL points every upstream at the project's own sandbox (sandbox/);
+# a real URL set for one upstream takes precedence for that upstream.
+SANDBOX_URL = _env("SANDBOX_URL", "str", "").rstrip("/")
+
+
+def _upstream_url(name: str, sandbox_path: str) -> str:
+    url = _env(name, "str", "").rstrip("/")
+    if not url and SANDBOX_URL:
+        url = SANDBOX_URL + sandbox_path
+    if url and urlsplit(url).scheme not in ("http", "https"):
+        SETTINGS_ERRORS.append((name, f"must be an http(s) URL, got {url!r}"))
+    return url
+
+
+PORTAL_URL = _upstream_url("PORTAL_URL", "/portal/hydra/rest")
+SSO_TOKEN_URL = _upstream_url("SSO_TOKEN_URL", "/sso/auth/realms/redhat-external/protocol/openid-connect/token")
+PORTAL_OFFLINE_TOKEN = _env("PORTAL_OFFLINE_TOKEN", "str", "sandbox-offline-token" if SANDBOX_URL else "")
+JIRA_URL = _upstream_url("JIRA_URL", "/jira")
+JIRA_TOKEN = _env("JIRA_TOKEN", "str", "sandbox-jira-token" if SANDBOX_URL else "")
+BUGZILLA_URL = _upstream_url("BUGZILLA_URL", "/bugzilla/rest")
+BUGZILLA_API_KEY = _env("BUGZILLA_API_KEY", "str", "sandbox-bugzilla-key" if SANDBOX_URL else "")
+for _url_name, _url, _secret_name, _secret in (
+    ("PORTAL_URL", PORTAL_URL, "PORTAL_OFFLINE_TOKEN", PORTAL_OFFLINE_TOKEN),
+    ("JIRA_URL", JIRA_URL, "JIRA_TOKEN", JIRA_TOKEN),
+    ("BUGZILLA_URL", BUGZILLA_URL, "BUGZILLA_API_KEY", BUGZILLA_API_KEY),
+):
+    if _url and not _secret:
+        SETTINGS_ERRORS.append((_secret_name, f"required when {_url_name} is set"))
+if BUGZILLA_URL and not BUGZILLA_URL.endswith("/rest"):
+    # python-bugzilla 3.3 only speaks REST when the URL ends in /rest.
+    SETTINGS_ERRORS.append(("BUGZILLA_URL", f"must end in /rest, got {BUGZILLA_URL!r}"))
+
+READ_ONLY = _env("READ_ONLY", "bool", False)
+CASE_QUERY = _env("CASE_QUERY", "str", "case_tags:*shift_telco5g*")
+MAX_NEW_CARDS = _env("MAX_NEW_CARDS", "int", 20)
+if MAX_NEW_CARDS is not None and MAX_NEW_CARDS < 0:
+    SETTINGS_ERRORS.append(("MAX_NEW_CARDS", "must not be negative"))
+
+# --- Logging ---------------------------------------------------------------------------
+LOG_LEVEL = _env("LOG_LEVEL", "str", "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    SETTINGS_ERRORS.append(("LOG_LEVEL", f"unknown level {LOG_LEVEL!r}"))
+    LOG_LEVEL = "INFO"
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django_redis": {"level": "WARNING"}},
+}

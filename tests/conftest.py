@@ -1,0 +1,45 @@
+import os
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+
+from tests.processes import RedisServer
+
+
+def redis_settings(url: str) -> dict:
+    from django.conf import settings
+
+    caches = {"default": {**settings.CACHES["default"], "LOCATION": url.rsplit("/", 1)[0] + "/1"}}
+    return {"CACHES": caches, "CELERY_BROKER_URL": url, "CELERY_RESULT_BACKEND": url, "REDIS_URL": url}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server(tmp_path_factory):
+    """One real Redis for the whole run; child processes inherit it through REDIS_URL."""
+    from t5g.celery import app
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    values = redis_settings(server.url)
+    override = override_settings(**values)
+    override.enable()
+    app.conf.update(broker_url=server.url, result_backend=server.url)
+    previous = os.environ.get("REDIS_URL")
+    os.environ["REDIS_URL"] = server.url
+    yield server
+    override.disable()
+    if previous is None:
+        os.environ.pop("REDIS_URL", None)
+    else:
+        os.environ["REDIS_URL"] = previous
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+
+
+@pytest.fixture
+def log_dir(tmp_path):
+    return tmp_path

@@ -1,0 +1,48 @@
+"""Small builders for rows the tests need; defaults are valid, keywords override."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from bugs.models import Bug, Issue
+from cards.models import Card, CardComment, TeamMember
+from cases.models import Case, CaseComment, Detail
+from escalations.models import Escalation
+from stats.models import DailyStats
+
+
+def make_case(number: str = "01000001", **fields) -> Case:
+    now = timezone.now()
+    defaults = dict(
+        severity=2,
+        account="Acme Telco",
+        summary="Pods restart",
+        status="Waiting on Red Hat",
+        product="OpenShift",
+        created_at=now - timedelta(days=3),
+        upstream_updated_at=now,
+    )
+    return Case.objects.create(number=number, **{**defaults, **fields})
+
+
+def make_everything() -> dict:
+    """One of every mirrored row, linked together."""
+    case = make_case()
+    now = timezone.now()
+    card = Card.objects.create(key="T5G-1", case=case, jira_status="In Progress", status="Debugging", created_at=now)
+    bug = Bug.objects.create(id=2000001, summary="kernel panic", status="NEW", upstream_updated_at=now)
+    bug.cases.add(case)
+    issue = Issue.objects.create(key="OCPBUGS-1", summary="crash", status="New", upstream_updated_at=now)
+    issue.cases.add(case)
+    return {
+        "case": case,
+        "detail": Detail.objects.create(case=case, crit_sit=True, group_name="Telco"),
+        "case_comment": CaseComment.objects.create(id="c1", case=case, body="hello", created_at=now),
+        "card": card,
+        "card_comment": CardComment.objects.create(id="10001", card=card, body="looking", created_at=now),
+        "member": TeamMember.objects.create(name="Ada", accounts="Acme Telco\nGlobex"),
+        "bug": bug,
+        "issue": issue,
+        "escalation": Escalation.objects.create(case=case, type="crit_sit", escalated_at=now),
+        "stats": DailyStats.objects.create(date=now.date(), metrics={"open_cases": 1}),
+    }

@@ -1,0 +1,146 @@
+"""Real servers for integration tests: Redis, Celery worker and beat, on private ports.
+
+Each runs as a child process with its own log file and is stopped by its
+context manager, whatever the test did.
+"""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Process:
+    """A child process whose output goes to a log file the test can read."""
+
+    def __init__(self, name: str, args: list[str], *, env: dict[str, str] | None = None, log_dir: Path):
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.popen = subprocess.Popen(
+            args, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=BASE_DIR, start_new_session=True
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, *, timeout: float = 30) -> None:
+        def seen():
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{self.log()[-3000:]}")
+            return text in self.log()
+
+        wait_for(seen, timeout=timeout, what=f"{text!r} in the {self.name} log")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+        self._log.close()
+
+
+class RedisServer:
+    def __init__(self, log_dir: Path):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.process = Process(
+            f"redis-{self.port}",
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            log_dir=log_dir,
+        )
+        self.process.wait_for_log("Ready to accept connections")
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def test_database_url() -> str:
+    """The URL of the database pytest-django created, for child processes."""
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(DATABASE_URL=test_database_url(), DJANGO_SETTINGS_MODULE="t5g.settings", **extra)
+    return env
+
+
+@contextlib.contextmanager
+def celery_worker(*, log_dir: Path, name: str = "worker", **env: str) -> Iterator[Process]:
+    process = Process(
+        name,
+        [
+            str(BIN / "celery"),
+            "-A",
+            "t5g",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+            "--hostname",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=child_env(**env),
+        log_dir=log_dir,
+    )
+    try:
+        process.wait_for_log("ready.")
+        yield process
+    finally:
+        process.stop()
+
+
+@contextlib.contextmanager
+def celery_beat(*, log_dir: Path, **env: str) -> Iterator[Process]:
+    process = Process(
+        "beat",
+        # --max-interval 1: notice schedule changes within a second instead of five.
+        [str(BIN / "celery"), "-A", "t5g", "beat", "--loglevel", "INFO", "--pidfile=", "--max-interval", "1"],
+        env=child_env(**env),
+        log_dir=log_dir,
+    )
+    try:
+        process.wait_for_log("beat: Starting")
+        yield process
+    finally:
+        process.stop()

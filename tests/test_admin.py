@@ -1,0 +1,40 @@
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from t5g.jobs import run_job
+from tests.factories import make_case, make_everything
+
+pytestmark = pytest.mark.django_db
+
+
+def changelist_urls() -> list[str]:
+    return [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") for model in admin.site._registry
+    ]
+
+
+def test_it_lists_searches_and_filters_every_model(admin_client):
+    make_everything()
+    run_job(job="cases", trigger="manual")
+    for url in changelist_urls():
+        assert admin_client.get(url).status_code == 200, url
+        assert admin_client.get(url, {"q": "Acme"}).status_code == 200, url
+    assert b"01000001" in admin_client.get(reverse("admin:cases_case_changelist"), {"q": "Acme", "severity": 2}).content
+
+
+def test_it_opens_the_change_page_of_every_row(admin_client):
+    rows = make_everything()
+    for obj in rows.values():
+        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+        assert admin_client.get(url).status_code == 200, url
+
+
+def test_it_lists_cards_in_a_bounded_number_of_queries(admin_client, django_assert_max_num_queries):
+    from cards.models import Card
+
+    for i in range(30):
+        case = make_case(f"0200{i:04d}")
+        Card.objects.create(key=f"T5G-{i}", case=case, jira_status="New", status="New")
+    with django_assert_max_num_queries(12):
+        assert admin_client.get(reverse("admin:cards_card_changelist")).status_code == 200
