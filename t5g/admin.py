@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from .models import Profile, SyncRun
 
@@ -6,17 +8,9 @@ from .models import Profile, SyncRun
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = [
-        "source",
-        "trigger",
-        "started_at",
-        "duration",
-        "outcome",
-        "fetched",
-        "created",
-        "updated",
-        "unchanged",
-        "rejected",
-    ]
+        "source", "trigger", "started_at", "duration", "outcome",
+        "fetched", "created", "updated", "unchanged", "rejected",
+    ]  # fmt: skip
     list_filter = ["source", "trigger", "outcome", "full"]
     search_fields = ["error", "task_id"]
     date_hierarchy = "started_at"
@@ -26,9 +20,15 @@ class SyncRunAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "groups", "updated_at"]
-    search_fields = ["user__username", "user__email"]
-    list_select_related = ["user"]
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
     readonly_fields = ["saml_attributes", "groups", "updated_at"]
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class T5GUserAdmin(UserAdmin):
+    inlines = [ProfileInline]
