@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "bugs",
     "escalations",
     "stats",
+    "sandbox",  # only its `sandbox` command; the product never imports it
 ]
 
 MIDDLEWARE = [

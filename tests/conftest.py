@@ -43,3 +43,22 @@ def _empty_cache():
 @pytest.fixture
 def log_dir(tmp_path):
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory):
+    """One sandbox (300 cases, seed 1) shared by the run; tests that mutate it say so."""
+    from tests.sandbox import Sandbox
+
+    server = Sandbox(log_dir=tmp_path_factory.mktemp("sandbox"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clean_sandbox(sandbox):
+    """The shared sandbox with no faults and zeroed request counters, before and after."""
+    sandbox.faults()
+    sandbox.reset_requests()
+    yield sandbox
+    sandbox.faults()

@@ -1,0 +1,163 @@
+"""The sandbox application: routes every upstream, counts requests, injects faults."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from .http import Request, Response, Router, json_response
+from .world import World
+
+# Which upstream a path belongs to, for the request counters.
+UPSTREAMS = {
+    "/sso/": "sso",
+    "/portal/": "portal",
+    "/jira/": "jira",
+    "/bugzilla/": "bugzilla",
+    "/slack/": "slack",
+    "/idp/": "idp",
+}
+# Writes are what T5G must never send in read-only mode; token and sign-in posts are not writes.
+WRITE_UPSTREAMS = {"portal", "jira", "bugzilla", "slack"}
+FAULT_KINDS = {"error", "429", "hang", "latency", "malformed", "truncate", "expire_token"}
+# The list a "truncate" fault shortens, by the key that holds it.
+PAGE_KEYS = ("docs", "issues", "bugs", "values", "comments")
+
+
+@dataclass
+class Fault:
+    path: str
+    kind: str
+    status: int = 0
+    rate: float = 1.0
+    ms: int = 0
+    count: int | None = None  # fire at most this many times
+    retry_after: int = 1
+
+    @classmethod
+    def parse(cls, raw: dict) -> Fault:
+        if (
+            not isinstance(raw, dict)
+            or raw.get("kind") not in FAULT_KINDS
+            or not str(raw.get("path", "")).startswith("/")
+        ):
+            raise ValueError(f"a fault needs a path starting with / and a kind in {sorted(FAULT_KINDS)}: {raw!r}")
+        known = {k: raw[k] for k in ("path", "kind", "status", "rate", "ms", "count", "retry_after") if k in raw}
+        return cls(**known)
+
+
+class App:
+    def __init__(self, world: World, *, fault_seed: int = 0):
+        self.world = world
+        self.routes: list = []
+        self.faults: list[Fault] = []
+        self.fault_rng = random.Random(fault_seed)
+        self.counts: Counter[str] = Counter()
+        self.counts_lock = threading.Lock()
+
+    def mount(self, *routers: Router) -> None:
+        for router in routers:
+            self.routes.extend(router.routes)
+
+    # --- counters ----------------------------------------------------------------
+    def _count(self, request: Request, label: str) -> None:
+        upstream = next((name for prefix, name in UPSTREAMS.items() if request.path.startswith(prefix)), None)
+        if upstream is None:
+            return
+        with self.counts_lock:
+            self.counts["total"] += 1
+            self.counts[upstream] += 1
+            self.counts[f"{request.method} {label}"] += 1
+            if upstream in WRITE_UPSTREAMS and request.method in ("POST", "PUT", "DELETE", "PATCH"):
+                self.counts["writes"] += 1
+
+    def request_counts(self) -> dict[str, int]:
+        with self.counts_lock:
+            counts = dict(self.counts)
+        return {"total": 0, "writes": 0, **{name: 0 for name in UPSTREAMS.values()}, **counts}
+
+    def reset_counts(self) -> None:
+        with self.counts_lock:
+            self.counts.clear()
+
+    # --- faults ----------------------------------------------------------------------
+    def set_faults(self, raw: list) -> None:
+        if not isinstance(raw, list):
+            raise ValueError("faults must be a JSON list of rules")
+        self.faults = [Fault.parse(r) for r in raw]
+
+    def _fault_for(self, request: Request) -> Fault | None:
+        for fault in self.faults:
+            if not request.path.startswith(fault.path) or fault.count == 0:
+                continue
+            if self.fault_rng.random() >= fault.rate:
+                continue
+            if fault.count is not None:
+                fault.count -= 1
+            return fault
+        return None
+
+    # --- dispatch ----------------------------------------------------------------------------
+    def dispatch(self, request: Request) -> Response:
+        for route in self.routes:
+            if route.method != request.method:
+                continue
+            match = route.regex.match(request.path)
+            if match:
+                self._count(request, route.template)
+                return self._run(route.handler, request, match.groupdict())
+        self._count(request, "(no route)")
+        return json_response({"error": "not found", "path": request.path}, 404)
+
+    def _run(self, handler, request: Request, params: dict) -> Response:
+        fault = None if request.path.startswith("/_sandbox/") else self._fault_for(request)
+        if fault:
+            if fault.kind == "latency":
+                time.sleep(fault.ms / 1000)
+            elif fault.kind == "hang":
+                time.sleep((fault.ms or 120_000) / 1000)
+                return Response(close=True)
+            elif fault.kind == "error":
+                status = fault.status or 500
+                return Response(
+                    status, f"<html><body><h1>{status} Server Error</h1></body></html>".encode(), "text/html"
+                )
+            elif fault.kind == "429":
+                return json_response({"error": "rate limited"}, 429, {"Retry-After": str(fault.retry_after)})
+            elif fault.kind == "expire_token":
+                with self.world.lock:
+                    self.world.tokens.pop(request.bearer or "", None)
+                body = {"error": "invalid_token", "error_description": "Token is not active"}
+                return json_response(body, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        with self.world.lock:
+            result = handler(request, self.world, **params)
+        response = result if isinstance(result, Response) else json_response(result)
+        if fault and fault.kind == "malformed" and response.status < 300:
+            response.body = response.body[: max(1, len(response.body) // 2)]  # cut mid-document
+        elif fault and fault.kind == "truncate" and response.status < 300:
+            response = _truncate(response)
+        return response
+
+
+def _truncate(response: Response) -> Response:
+    """Return a page with fewer records than it claims: the list is cut, the totals are not."""
+    data = response.data
+    holder = data.get("response", data) if isinstance(data, dict) else None
+    if isinstance(data, list):
+        return json_response(data[: len(data) // 2], response.status, response.headers)
+    for key in PAGE_KEYS:
+        if isinstance(holder, dict) and isinstance(holder.get(key), list):
+            holder[key] = holder[key][: len(holder[key]) // 2]
+            return json_response(data, response.status, response.headers)
+    return response
+
+
+def parse_json_body(request: Request):
+    try:
+        return request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"invalid JSON body: {exc}") from exc

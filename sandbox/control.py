@@ -1,0 +1,107 @@
+"""/_sandbox/: what tests, the demo and benchmarks use to read and steer the sandbox."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from .http import Request, Router, json_response
+from .world import World
+
+if TYPE_CHECKING:
+    from .app import App
+
+
+def router(app: App) -> Router:
+    """The control routes; they read the app's request counters and set its faults."""
+    control = Router("/_sandbox")
+
+    @control.route("GET", "/health")
+    def health(request: Request, world: World):
+        return {"ok": True, "seed": world.seed, "cases": len(world.cases)}
+
+    @control.route("GET", "/state")
+    def state(request: Request, world: World):
+        return {**world.state(), "requests": app.request_counts()}
+
+    @control.route("POST", "/requests/reset")
+    def reset_requests(request: Request, world: World):
+        app.reset_counts()
+        return {"ok": True}
+
+    @control.route("POST", "/churn")
+    def churn(request: Request, world: World):
+        body = _body(request)
+        count = body.get("count", 1) if isinstance(body, dict) else None
+        if not isinstance(count, int) or count < 0:
+            return json_response({"error": 'expected {"count": n} with n >= 0'}, 400)
+        return {"changed": world.churn(count)}
+
+    @control.route("GET", "/faults")
+    def get_faults(request: Request, world: World):
+        return [asdict(f) for f in app.faults]
+
+    @control.route("POST", "/faults")
+    def set_faults(request: Request, world: World):
+        try:
+            app.set_faults(_body(request))
+        except (ValueError, TypeError) as exc:
+            return json_response({"error": str(exc)}, 400)
+        return [asdict(f) for f in app.faults]
+
+    @control.route("POST", "/cases")
+    def create_case(request: Request, world: World):
+        body = _body(request) or {}
+        allowed = {"account", "severity", "summary", "description", "status", "product", "version", "tags"}
+        if not isinstance(body, dict) or set(body) - allowed:
+            return json_response({"error": f"fields must be among {sorted(allowed)}"}, 400)
+        case = world.create_case(**body)
+        return json_response({"number": case.number}, 201)
+
+    @control.route("POST", "/cases/{number}/close")
+    def close_case(request: Request, world: World, number: str):
+        if number not in world.cases:
+            return json_response({"error": f"no case {number}"}, 404)
+        world.close_case(number)
+        return {"number": number, "status": "Closed"}
+
+    @control.route("POST", "/cards/{key}/status")
+    def card_status(request: Request, world: World, key: str):
+        body = _body(request)
+        if key not in world.issues or not isinstance(body, dict) or not body.get("status"):
+            return json_response({"error": 'expected an existing issue key and {"status": "..."}'}, 400)
+        issue = world.set_card_status(key, body["status"])
+        return {"key": issue.key, "status": issue.status}
+
+    @control.route("GET", "/team")
+    def team(request: Request, world: World):
+        return [
+            {
+                "name": u.display_name,
+                "jira_user": u.name,
+                "jira_account_id": u.account_id,
+                "email": u.email,
+                "slack_id": u.slack_id,
+                "accounts": u.accounts,
+                "active": u.active,
+            }
+            for u in world.users.values()
+            if u.slack_id
+        ]
+
+    @control.route("GET", "/slack")
+    def slack_messages(request: Request, world: World):
+        return world.slack_messages
+
+    @control.route("GET", "/notified")
+    def notified(request: Request, world: World):
+        return [{"case": case, "user": user} for case, user in world.notified]
+
+    return control
+
+
+def _body(request: Request):
+    try:
+        return request.json()
+    except ValueError:
+        return None
