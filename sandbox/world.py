@@ -172,7 +172,8 @@ class World:
         self.lock = threading.RLock()
         self.jira_flavor = jira_flavor  # "cloud" (search/jql, nextPageToken) or "server" (search, startAt)
         self.version = 0  # bumped by every mutation; caches key on it
-        self.case_version = 0  # bumped when a case changes (the portal's search index keys on it)
+        # Numbers of changed cases, in order: the portal's search index applies them incrementally.
+        self.case_changes: list[str] = []
         self.rng = random.Random(seed)
         self.seed = seed
         self.cases: dict[str, Case] = {}
@@ -464,7 +465,7 @@ class World:
 
     def touch_case(self, case: Case) -> None:
         case.modified = max(now(), case.modified + timedelta(seconds=1))
-        self.case_version += 1
+        self.case_changes.append(case.number)
         self.changed()
 
     def touch_issue(self, issue: JiraIssue) -> None:

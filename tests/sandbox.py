@@ -1,5 +1,7 @@
 """The sandbox as tests use it: a real process on a private port, driven over HTTP."""
 
+from __future__ import annotations
+
 import sys
 
 import requests
