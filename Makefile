@@ -7,8 +7,12 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := redis-server xmlsec1 postgresql
 WEB_PORT ?= 8000
 REDIS_PORT ?= 6391
+SANDBOX_PORT ?= 8800
+SANDBOX_CASES ?= 2000
+# With no real upstream configured, `make run` serves the sandbox and points T5G at it.
+USE_SANDBOX := $(if $(PORTAL_URL)$(JIRA_URL)$(BUGZILLA_URL)$(SANDBOX_URL),,yes)
 
-.PHONY: setup system-packages static run test test-sqlite test-pg lint
+.PHONY: setup system-packages static run test test-sqlite test-pg lint bench
 
 setup: system-packages $(VENV)/.installed static
 
@@ -41,11 +45,16 @@ run: export WEB_PORT := $(WEB_PORT)
 run: export REDIS_PORT := $(REDIS_PORT)
 run: export REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
 run: export SITE_URL ?= http://127.0.0.1:$(WEB_PORT)
+run: export SANDBOX_PORT := $(SANDBOX_PORT)
+run: export SANDBOX_CASES := $(SANDBOX_CASES)
+run: export SANDBOX_URL := $(if $(USE_SANDBOX),http://127.0.0.1:$(SANDBOX_PORT),$(SANDBOX_URL))
 run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py setup_schedules
 	@echo "T5G starting: open $$SITE_URL/ (create an admin with: $(PY) manage.py createsuperuser)"
-	exec $(VENV)/bin/honcho --procfile Procfile start $(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) web worker beat
+	@$(if $(USE_SANDBOX),echo "No real upstream configured: serving the sandbox at $$SANDBOX_URL ($(SANDBOX_CASES) cases)")
+	exec $(VENV)/bin/honcho --procfile Procfile start \
+		$(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) $(if $(USE_SANDBOX),sandbox) web worker beat
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -62,3 +71,8 @@ test-sqlite: setup
 
 test-pg: setup
 	tests/run postgres
+
+# Benchmarks against the sandbox at each size; exits non-zero when a budget is missed. Not part of `make test`.
+SIZES ?= 1000,10000,100000
+bench: setup
+	$(PY) -m tests.bench --sizes $(SIZES)

@@ -16,7 +16,8 @@ log = logging.getLogger("sandbox")
 
 def build_app(*, cases: int, seed: int, jira_flavor: str = "cloud") -> App:
     world = World(cases=cases, seed=seed, jira_flavor=jira_flavor)
-    portal.warm(world)
+    portal.warm(world)  # build the search indexes before saying "ready"
+    jira.warm(world)
     app = App(world, fault_seed=seed)
     app.mount(portal.sso, portal.portal, jira.router, bugzilla.router, slack.router, idp.router, control.router(app))
     return app

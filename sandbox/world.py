@@ -174,6 +174,8 @@ class World:
         self.version = 0  # bumped by every mutation; caches key on it
         # Numbers of changed cases, in order: the portal's search index applies them incrementally.
         self.case_changes: list[str] = []
+        # Keys of added or touched JIRA issues, in order: the JIRA search index applies them incrementally.
+        self.issue_changes: list[str] = []
         self.rng = random.Random(seed)
         self.seed = seed
         self.cases: dict[str, Case] = {}
@@ -460,6 +462,7 @@ class World:
         )
         self.issues[issue.key] = issue
         self.issue_ids[issue.id] = issue.key
+        self.issue_changes.append(issue.key)
         self.changed()
         return issue
 
@@ -470,6 +473,7 @@ class World:
 
     def touch_issue(self, issue: JiraIssue) -> None:
         issue.updated = max(now(), issue.updated + timedelta(seconds=1))
+        self.issue_changes.append(issue.key)
         self.changed()
 
     def touch_bug(self, bug: Bug) -> None:
