@@ -18,6 +18,7 @@ class Bug(Mirrored):
     assignee = models.CharField(max_length=200, blank=True)
     qa_contact = models.CharField("QA contact", max_length=200, blank=True)
     internal_whiteboard = models.TextField(blank=True)
+    restricted = models.BooleanField(default=False, help_text="Bugzilla refuses T5G's key access to it.")
     cases = models.ManyToManyField(Case, related_name="bugs", blank=True)
 
     def __str__(self) -> str:

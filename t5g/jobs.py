@@ -1,8 +1,12 @@
 """The one way a sync or automation job runs: from beat, the refresh button or a command.
 
-Each job is a service function `fn(*, run: SyncRun, **options)` that does the
-work and adds its counts to `run`. run_job records the run around it.
+A job is a service `fn(*, run, full, since, dry_run, progress)` that does the work
+and adds its counts to `run`. run_job takes the job's lock, records the run around
+the service, and sends an alert on the first failure of a streak and a notice on
+recovery. A second trigger while the job runs joins the running run.
 """
+
+from __future__ import annotations
 
 import logging
 from collections.abc import Callable
@@ -10,17 +14,31 @@ from collections.abc import Callable
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from . import alerts
+from .locks import job_lock
 from .models import SyncRun
+from .sync import Progress, no_progress
 
 log = logging.getLogger(__name__)
 
-
-def _record_only(*, run: SyncRun, **options) -> None:
-    """Placeholder until the sync engine lands: the run is recorded, nothing fetched."""
-
-
 # Job name (SyncRun.source) -> service. Dotted paths keep apps free of import cycles.
-JOBS: dict[str, str] = {source: "t5g.jobs._record_only" for source in SyncRun.Source.values}
+JOBS: dict[str, str] = {
+    "cases": "cases.services.sync_cases",
+    "details": "cases.services.sync_details",
+    "cards": "cards.services.sync_cards",
+    "issues": "bugs.services.sync_issues",
+    "bugs": "bugs.services.sync_bugs",
+    "escalations": "escalations.services.sync_escalations",
+    "stats": "stats.services.compute_stats",
+    "create_cards": "t5g.jobs.record_only",
+    "priority": "t5g.jobs.record_only",
+}
+# The order `sync all` and the refresh button run them in: each reads what the one before wrote.
+SYNC_ORDER = ["cases", "details", "cards", "issues", "bugs", "escalations", "stats"]
+
+
+def record_only(*, run: SyncRun, **options) -> None:
+    """Placeholder until the JIRA automation lands: the run is recorded, nothing is done."""
 
 
 def get_service(job: str) -> Callable[..., None]:
@@ -29,31 +47,68 @@ def get_service(job: str) -> Callable[..., None]:
     return import_string(JOBS[job])
 
 
-def run_job(*, job: str, trigger: str, task_id: str = "", full: bool = False, **options) -> SyncRun:
-    """Run one job and record it. Re-raises the job's error after recording it."""
+def run_job(
+    *,
+    job: str,
+    trigger: str,
+    task_id: str = "",
+    full: bool = False,
+    dry_run: bool = False,
+    final: bool = True,
+    progress: Progress = no_progress,
+    **options,
+) -> SyncRun:
+    """Run one job and record it; re-raises the job's error after recording it.
+
+    Returns the running run instead (with `joined` set) when the job already runs.
+    `final=False` marks a failure the caller will retry. A dry run writes nothing, not
+    even its run record.
+    """
     service = get_service(job)
-    run = SyncRun.objects.create(source=job, trigger=trigger, full=full, task_id=task_id)
-    log.info("job %s started (run %s, trigger %s)", job, run.pk, trigger)
-    try:
-        service(run=run, full=full, **options)
-    except Exception as exc:
-        run.outcome = SyncRun.Outcome.FAILED
-        run.error = f"{type(exc).__name__}: {exc}"
-        run.finished_at = timezone.now()
-        run.save()
-        log.exception("job %s failed (run %s)", job, run.pk)
-        raise
-    run.outcome = SyncRun.Outcome.SUCCESS
-    run.finished_at = timezone.now()
+    if dry_run:
+        run = SyncRun(source=job, trigger=trigger, full=full)
+        service(run=run, full=full, dry_run=True, progress=progress, **options)
+        return run
+    with job_lock(job) as lock:
+        if not lock.acquired:
+            running = SyncRun.objects.filter(pk=lock.running_run_id()).first() or (
+                SyncRun.objects.filter(source=job, outcome=SyncRun.Outcome.RUNNING).first()
+            )
+            log.info("job %s is already running (run %s): joining it", job, running and running.pk)
+            if running:
+                running.joined = True
+            return running
+        _abandon_stale_runs(job)
+        run = SyncRun.objects.create(source=job, trigger=trigger, full=full, task_id=task_id)
+        lock.set_run(run.pk)
+        log.info("job %s started (run %s, trigger %s%s)", job, run.pk, trigger, ", full" if full else "")
+        try:
+            service(run=run, full=full, dry_run=False, progress=progress, **options)
+        except Exception as exc:
+            _finish(run, SyncRun.Outcome.FAILED if final else SyncRun.Outcome.RETRY, f"{type(exc).__name__}: {exc}")
+            log.exception("job %s failed (run %s)%s", job, run.pk, "" if final else "; it will be retried")
+            if final:
+                alerts.job_failed(run)
+            raise
+        _finish(run, SyncRun.Outcome.SUCCESS)
+        log.info(
+            "job %s succeeded (run %s) in %.1fs: fetched %s, created %s, updated %s, unchanged %s, rejected %s",
+            job, run.pk, run.duration.total_seconds(), run.fetched, run.created, run.updated, run.unchanged,
+            run.rejected,
+        )  # fmt: skip
+        alerts.job_recovered(run)
+        return run
+
+
+def _finish(run: SyncRun, outcome: str, error: str = "") -> None:
+    run.outcome, run.error, run.finished_at = outcome, error, timezone.now()
     run.save()
-    log.info(
-        "job %s succeeded (run %s): fetched %s, created %s, updated %s, unchanged %s, rejected %s",
-        job,
-        run.pk,
-        run.fetched,
-        run.created,
-        run.updated,
-        run.unchanged,
-        run.rejected,
-    )
-    return run
+
+
+def _abandon_stale_runs(job: str) -> None:
+    """Runs still "running" while we hold the lock were cut short: their worker died."""
+    stale = SyncRun.objects.filter(source=job, outcome=SyncRun.Outcome.RUNNING)
+    count = stale.update(outcome=SyncRun.Outcome.FAILED, error="abandoned: its worker stopped mid-run",
+                         finished_at=timezone.now())  # fmt: skip
+    if count:
+        log.warning("job %s: marked %s abandoned run(s) failed", job, count)

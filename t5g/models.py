@@ -13,6 +13,8 @@ class Mirrored(models.Model):
 
     upstream_updated_at = models.DateTimeField("updated upstream", null=True, blank=True, db_index=True)
     synced_at = models.DateTimeField("last seen", default=timezone.now)
+    # Set when a full sync no longer finds the row upstream; the row stays for history and stats.
+    removed_at = models.DateTimeField("left upstream", null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -40,6 +42,7 @@ class SyncRun(models.Model):
     class Outcome(models.TextChoices):
         RUNNING = "running"
         SUCCESS = "success"
+        RETRY = "retry", "failed, retrying"
         FAILED = "failed"
 
     source = models.CharField(max_length=20, choices=Source.choices)

@@ -158,7 +158,8 @@ CACHES = {
         },
     }
 }
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# Redis being down shows on the health page; logging each ignored cache call would drown the logs.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 # Sessions live in the database so sign-in and admin keep working without Redis.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
@@ -227,6 +228,30 @@ for _url_name, _url, _secret_name, _secret in (
 if BUGZILLA_URL and not BUGZILLA_URL.endswith("/rest"):
     # python-bugzilla 3.3 only speaks REST when the URL ends in /rest.
     SETTINGS_ERRORS.append(("BUGZILLA_URL", f"must end in /rest, got {BUGZILLA_URL!r}"))
+
+# How T5G talks to upstreams: timeouts (seconds), retries with exponential backoff and jitter,
+# and how many requests run at once.
+UPSTREAM_CONNECT_TIMEOUT = _env("UPSTREAM_CONNECT_TIMEOUT", "float", 5.0)
+UPSTREAM_READ_TIMEOUT = _env("UPSTREAM_READ_TIMEOUT", "float", 30.0)
+UPSTREAM_RETRIES = _env("UPSTREAM_RETRIES", "int", 4)
+UPSTREAM_BACKOFF = _env("UPSTREAM_BACKOFF", "float", 0.5)
+UPSTREAM_CONCURRENCY = _env("UPSTREAM_CONCURRENCY", "int", 8)
+# Incremental syncs re-read this many minutes before the newest change already stored.
+SYNC_OVERLAP_MINUTES = _env("SYNC_OVERLAP_MINUTES", "int", 10)
+# Details, JIRA links, bugs and JIRA issues of open cases are re-read when their copy is this old.
+REFRESH_AFTER_HOURS = _env("REFRESH_AFTER_HOURS", "int", 72)
+# A failed job is retried four times, after this many seconds, doubling each time (with jitter).
+JOB_RETRY_BACKOFF = _env("JOB_RETRY_BACKOFF", "float", 30.0)
+# A job's lock lives this long unless its run renews it (every third of it).
+LOCK_TTL = _env("LOCK_TTL", "int", 60)
+
+# Alerts (a failing job, its recovery) and notifications.
+ALERT_EMAILS = _env("ALERT_EMAILS", "list", [])
+SLACK_API_URL = (_upstream_url("SLACK_API_URL", "/slack/api") or "https://slack.com/api") + "/"
+SLACK_TOKEN = _env("SLACK_TOKEN", "str", "xoxb-sandbox-token" if SANDBOX_URL else "")
+SLACK_ALERT_CHANNEL = _env("SLACK_ALERT_CHANNEL", "str", "#t5g-alerts" if SANDBOX_URL else "")
+if SLACK_ALERT_CHANNEL and not SLACK_TOKEN:
+    SETTINGS_ERRORS.append(("SLACK_TOKEN", "required when SLACK_ALERT_CHANNEL is set"))
 
 READ_ONLY = _env("READ_ONLY", "bool", False)
 CASE_QUERY = _env("CASE_QUERY", "str", "case_tags:*shift_telco5g*")

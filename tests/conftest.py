@@ -62,3 +62,26 @@ def clean_sandbox(sandbox):
     sandbox.reset_requests()
     yield sandbox
     sandbox.faults()
+
+
+def point_at_sandbox(settings, sandbox) -> None:
+    """Every upstream setting aimed at `sandbox`, as SANDBOX_URL does at start-up."""
+    settings.SANDBOX_URL = sandbox.url
+    settings.PORTAL_URL = f"{sandbox.url}/portal/hydra/rest"
+    settings.SSO_TOKEN_URL = f"{sandbox.url}/sso/auth/realms/redhat-external/protocol/openid-connect/token"
+    settings.PORTAL_OFFLINE_TOKEN = "sandbox-offline-token"
+    settings.JIRA_URL = f"{sandbox.url}/jira"
+    settings.JIRA_TOKEN = "sandbox-jira-token"
+    settings.BUGZILLA_URL = f"{sandbox.url}/bugzilla/rest"
+    settings.BUGZILLA_API_KEY = "sandbox-bugzilla-key"
+    settings.SLACK_API_URL = f"{sandbox.url}/slack/api/"
+    settings.SLACK_TOKEN = "xoxb-sandbox-token"
+
+
+@pytest.fixture
+def upstreams(settings, clean_sandbox):
+    """The shared sandbox as T5G's upstreams, with fast retries."""
+    point_at_sandbox(settings, clean_sandbox)
+    settings.UPSTREAM_BACKOFF = 0.05
+    settings.UPSTREAM_READ_TIMEOUT = 5
+    return clean_sandbox

@@ -16,7 +16,7 @@ def changelist_urls() -> list[str]:
 
 def test_it_lists_searches_and_filters_every_model(admin_client):
     make_everything()
-    run_job(job="cases", trigger="manual")
+    run_job(job="create_cards", trigger="manual")
     for url in changelist_urls():
         assert admin_client.get(url).status_code == 200, url
         assert admin_client.get(url, {"q": "Acme"}).status_code == 200, url

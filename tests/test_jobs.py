@@ -1,32 +1,63 @@
 import pytest
+from django.core import mail
 
 from t5g import jobs
+from t5g.clients.http import UpstreamError
+from t5g.locks import JobLock
 from t5g.models import SyncRun
+from tests.conftest import point_at_sandbox
 
 pytestmark = pytest.mark.django_db
 
 
-def failing_job(*, run, **options):
-    run.fetched = 3
-    raise ConnectionError("portal unreachable")
+@pytest.fixture
+def unreachable_portal(settings):
+    """A portal nobody answers on: a real connection failure, quickly."""
+    settings.PORTAL_URL = "http://127.0.0.1:9/portal"
+    settings.SSO_TOKEN_URL = "http://127.0.0.1:9/token"
+    settings.PORTAL_OFFLINE_TOKEN = "x"
+    settings.UPSTREAM_RETRIES = 0
+    settings.ALERT_EMAILS = ["team@example.com"]
+    settings.SLACK_ALERT_CHANNEL = ""
+    return settings
 
 
 def test_it_records_a_successful_run():
-    run = jobs.run_job(job="cases", trigger="manual", task_id="abc")
+    run = jobs.run_job(job="create_cards", trigger="manual", task_id="abc")
     run.refresh_from_db()
-    assert (run.source, run.trigger, run.outcome, run.task_id) == ("cases", "manual", "success", "abc")
+    assert (run.source, run.trigger, run.outcome, run.task_id) == ("create_cards", "manual", "success", "abc")
     assert run.finished_at >= run.started_at
 
 
-def test_it_records_a_failed_run_and_reraises(monkeypatch):
-    monkeypatch.setitem(jobs.JOBS, "cases", "tests.test_jobs.failing_job")
-    with pytest.raises(ConnectionError):
+def test_it_records_a_failed_run_and_reraises(unreachable_portal):
+    with pytest.raises(UpstreamError, match="SSO token"):
         jobs.run_job(job="cases", trigger="schedule")
     run = SyncRun.objects.get()
     assert run.outcome == "failed"
-    assert run.error == "ConnectionError: portal unreachable"
-    assert run.fetched == 3
+    assert run.error.startswith("UpstreamError: SSO token: ConnectionError")
     assert run.finished_at is not None
+
+
+def test_it_records_a_failure_that_will_be_retried_without_alerting(unreachable_portal):
+    with pytest.raises(UpstreamError):
+        jobs.run_job(job="cases", trigger="schedule", final=False)
+    assert SyncRun.objects.get().outcome == "retry"
+    assert mail.outbox == []
+
+
+def test_it_alerts_once_per_failure_streak_and_on_recovery(unreachable_portal, sandbox):
+    for _ in range(3):
+        with pytest.raises(UpstreamError):
+            jobs.run_job(job="cases", trigger="schedule")
+    assert [m.subject for m in mail.outbox] == ["T5G: Cases sync is failing"]
+    assert "The dashboard keeps showing the last good data" in mail.outbox[0].body
+
+    mail.outbox.clear()
+    point_at_sandbox(unreachable_portal, sandbox)
+    unreachable_portal.CASE_QUERY = "case_number:00000000"  # matches nothing: a quick success
+    jobs.run_job(job="cases", trigger="schedule")
+    jobs.run_job(job="cases", trigger="schedule")
+    assert [m.subject for m in mail.outbox] == ["T5G: Cases sync recovered"]
 
 
 def test_it_refuses_an_unknown_job():
@@ -35,14 +66,40 @@ def test_it_refuses_an_unknown_job():
     assert not SyncRun.objects.exists()
 
 
-def test_it_shows_freshness_on_the_home_page(admin_client, monkeypatch):
-    jobs.run_job(job="cases", trigger="manual")
-    monkeypatch.setitem(jobs.JOBS, "bugs", "tests.test_jobs.failing_job")
-    with pytest.raises(ConnectionError):
-        jobs.run_job(job="bugs", trigger="manual")
+def test_it_joins_a_run_already_in_progress():
+    lock = JobLock("create_cards")
+    assert lock.acquire()
+    try:
+        running = SyncRun.objects.create(source="create_cards", trigger="schedule")
+        lock.set_run(running.pk)
+        joined = jobs.run_job(job="create_cards", trigger="manual")
+        assert joined.pk == running.pk and joined.joined
+        assert SyncRun.objects.count() == 1
+    finally:
+        lock.release()
+
+
+def test_it_marks_runs_cut_short_by_a_dead_worker_failed():
+    dead = SyncRun.objects.create(source="create_cards", trigger="schedule")  # never finished, no lock held
+    run = jobs.run_job(job="create_cards", trigger="manual")
+    dead.refresh_from_db()
+    assert dead.outcome == "failed" and "abandoned" in dead.error
+    assert run.outcome == "success"
+
+
+def test_it_writes_nothing_on_a_dry_run():
+    run = jobs.run_job(job="create_cards", trigger="manual", dry_run=True)
+    assert run.pk is None
+    assert not SyncRun.objects.exists()
+
+
+def test_it_shows_freshness_on_the_home_page(admin_client, unreachable_portal):
+    jobs.run_job(job="create_cards", trigger="manual")
+    with pytest.raises(UpstreamError):
+        jobs.run_job(job="cases", trigger="manual")
     page = admin_client.get("/").content.decode()
-    assert '<tr class="failing">\n      <td>Bugs</td>' in page
-    assert "<td>Cases</td>\n      <td>never" not in page
+    assert '<tr class="failing">\n      <td>Cases</td>' in page
+    assert "<td>Portal → JIRA cards</td>\n      <td>never" not in page
 
 
 def test_it_requires_sign_in_for_the_home_page(client):

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_it_keeps_serving_when_redis_stops(admin_client, log_dir):
     make_everything()
-    run_job(job="cases", trigger="manual")
+    run_job(job="create_cards", trigger="manual")
     redis = RedisServer(log_dir)
     with override_settings(**redis_settings(redis.url)):
         cache.set("probe", 1)
@@ -29,6 +29,6 @@ def test_it_keeps_serving_when_redis_stops(admin_client, log_dir):
         for url in ["/", "/admin/", "/admin/cases/case/", "/admin/cards/card/", "/admin/t5g/syncrun/"]:
             assert admin_client.get(url).status_code == 200, url
         call_command("setup_schedules")
-        run_job(job="bugs", trigger="manual")
+        run_job(job="priority", trigger="manual")
         # Each failed cache call is a refused connection, not a long timeout.
         assert time.monotonic() - started < 10

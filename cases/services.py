@@ -1,0 +1,189 @@
+"""Case and case-detail syncs from the support portal."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from bugs.models import Bug
+from t5g.clients.portal import portal_client
+from t5g.models import SyncRun
+from t5g.sync import (
+    Progress,
+    RecordError,
+    Throttled,
+    chunks,
+    mark_removed,
+    no_progress,
+    parse_all,
+    pooled,
+    upsert,
+    watermark,
+)  # fmt: skip
+from t5g.upstream import case_number, parse_time, str_list, text
+
+from .models import Case, CaseComment, Detail
+
+log = logging.getLogger(__name__)
+
+
+# --- cases ------------------------------------------------------------------------------------
+def parse_case(doc: dict) -> dict:
+    severity = str(doc.get("case_severity") or "")[:1]
+    if severity not in ("1", "2", "3", "4"):
+        raise RecordError(f"severity: {doc.get('case_severity')!r}")
+    products = str_list(doc.get("case_product"), field="product")
+    return {
+        "number": case_number(doc.get("case_number")),
+        "owner": text(doc.get("case_owner"), field="owner", max_length=200),
+        "severity": int(severity),
+        "account": text(doc.get("case_account_name"), field="account", max_length=255),
+        "summary": text(doc.get("case_summary"), field="summary"),
+        "status": text(doc.get("case_status"), field="status", max_length=50) or "Unknown",
+        "product": (products[0] if products else "")[:200],
+        "product_version": text(doc.get("case_version"), field="version", max_length=50),
+        "description": text(doc.get("case_description"), field="description"),
+        "tags": str_list(doc.get("case_tags"), field="tags"),
+        "created_at": parse_time(doc.get("case_createdDate"), field="created", required=True),
+        "closed_at": parse_time(doc.get("case_closedDate"), field="closed"),
+        "upstream_updated_at": parse_time(doc.get("case_lastModifiedDate"), field="last modified", required=True),
+        "removed_at": None,
+    }
+
+
+def sync_cases(
+    *, run: SyncRun, full: bool = False, since: datetime | None = None, dry_run: bool = False,
+    progress: Progress = no_progress,
+) -> None:  # fmt: skip
+    """Cases on the team's query, changed since the newest stored change (all of them when full).
+
+    A full run also marks the cases that left the query.
+    """
+    client = portal_client()
+    report = Throttled(progress)
+    seen: set[str] = set()
+    for total, docs in client.iter_cases(
+        query=settings.CASE_QUERY, modified_since=watermark(Case, since=since, full=full)
+    ):
+        seen.update(str(d.get("case_number")) for d in docs)
+        upsert(Case, parse_all(docs, parse_case, run=run, what="cases"), run=run, dry_run=dry_run)
+        report(len(seen), total, "cases")
+    if full:
+        removed = mark_removed(Case.objects.all(), seen, run=run, dry_run=dry_run)
+        log.info("cases: %s left the query", removed)
+
+
+# --- details, case comments and bug links ----------------------------------------------------------
+def cases_to_refresh(*, seen: str, read_at: str, full: bool, since: datetime | None) -> list[str]:
+    """Cases whose copy of something (details, JIRA links) is behind the case, or old and open.
+
+    `seen` names the field holding the case's last-modified time when that copy was read
+    (comparing two upstream times stays exact whatever our clock says); `read_at` when.
+    """
+    cases = Case.objects.filter(removed_at__isnull=True)
+    if since:
+        cases = cases.filter(upstream_updated_at__gte=since)
+    elif not full:
+        too_old = timezone.now() - timedelta(hours=settings.REFRESH_AFTER_HOURS)
+        cases = cases.filter(
+            Q(**{f"{seen}__isnull": True})
+            | Q(**{f"{seen}__lt": F("upstream_updated_at")})
+            | (Q(**{f"{read_at}__lt": too_old}) & ~Q(status="Closed"))
+        )
+    return list(cases.order_by("upstream_updated_at").values_list("number", flat=True))
+
+
+def parse_detail(number: str, body: dict) -> dict:
+    """One /v1/cases/{n} answer -> {"detail": row, "comments": rows, "bugs": {id: summary/status}}."""
+    if not isinstance(body, dict) or body.get("caseNumber") != number:
+        raise RecordError(f"details of {number}: not this case's answer")
+    modified = parse_time(body.get("lastModifiedDate"), field="lastModifiedDate", required=True)
+    notified = body.get("notifiedUsers") or []
+    if not isinstance(notified, list):
+        raise RecordError("notifiedUsers: expected a list")
+    detail = {
+        "case_id": number,
+        "crit_sit": bool(body.get("critSit")),
+        "group_name": text(body.get("groupName"), field="groupName", max_length=200),
+        "notified_users": [text(u.get("ssoUsername"), field="ssoUsername") for u in notified if isinstance(u, dict)],
+        "relief_at": parse_time(body.get("reliefAt"), field="reliefAt"),
+        "resolved_at": parse_time(body.get("resolvedAt"), field="resolvedAt"),
+        "upstream_updated_at": modified,
+        "removed_at": None,
+    }
+    comments = [
+        {
+            "id": text(c["id"], field="comment id", max_length=64),
+            "case_id": number,
+            "author": text(c.get("createdBy"), field="createdBy", max_length=200),
+            "body": text(c.get("commentBody"), field="commentBody"),
+            "public": bool(c.get("isPublic", True)),
+            "created_at": parse_time(c.get("createdDate"), field="comment createdDate", required=True),
+            "upstream_updated_at": parse_time(c.get("lastModifiedDate"), field="comment lastModifiedDate"),
+            "removed_at": None,
+        }
+        for c in body.get("comments") or []
+    ]
+    bugs = {}
+    for b in body.get("bugzillas") or []:
+        number_text = str(b.get("bugzillaNumber", ""))
+        if not number_text.isdigit():
+            raise RecordError(f"bugzillaNumber: {b.get('bugzillaNumber')!r}")
+        bugs[int(number_text)] = {
+            "summary": text(b.get("summary"), field="bug summary"),
+            "status": text(b.get("status"), field="bug status", max_length=30),
+        }
+    return {"detail": detail, "comments": comments, "bugs": bugs}
+
+
+def sync_details(
+    *, run: SyncRun, full: bool = False, since: datetime | None = None, dry_run: bool = False,
+    progress: Progress = no_progress,
+) -> None:  # fmt: skip
+    """Details, comments and Bugzilla links of the cases that changed (or whose copy is old)."""
+    client = portal_client()
+    numbers = cases_to_refresh(seen="detail__upstream_updated_at", read_at="detail__synced_at", full=full, since=since)
+    report = Throttled(progress)
+    done = 0
+    for batch in chunks(numbers, 100):
+        parsed = []
+        for number, body in pooled(client.case, batch):
+            run.fetched += 1
+            try:
+                parsed.append(parse_detail(number, body))
+            except (RecordError, KeyError, TypeError, ValueError, AttributeError) as exc:
+                run.rejected += 1
+                log.warning("details: rejected the answer for case %s: %s", number, exc)
+        with transaction.atomic():
+            upsert(Detail, [p["detail"] for p in parsed], run=run, dry_run=dry_run)
+            # Comments and bug links are part of the details: counted once, as the details.
+            upsert(CaseComment, [c for p in parsed for c in p["comments"]], run=run, dry_run=dry_run, count=False)
+            if not dry_run:
+                link_bugs({p["detail"]["case_id"]: p["bugs"] for p in parsed})
+        done += len(batch)
+        report(done, len(numbers), "case details")
+
+
+def link_bugs(bugs_by_case: dict[str, dict[int, dict]]) -> None:
+    """Make each case's Bugzilla links exactly what the portal listed; unknown bugs get a stub row."""
+    if not bugs_by_case:
+        return
+    wanted = {(case, bug) for case, bugs in bugs_by_case.items() for bug in bugs}
+    stubs = {bug: info for bugs in bugs_by_case.values() for bug, info in bugs.items()}
+    known = set(Bug.objects.filter(pk__in=list(stubs)).values_list("pk", flat=True))
+    Bug.objects.bulk_create(
+        [
+            Bug(id=bug, summary=info["summary"], status=info["status"])
+            for bug, info in stubs.items()
+            if bug not in known
+        ],
+        ignore_conflicts=True,
+    )
+    Link = Bug.cases.through
+    Link.objects.filter(case_id__in=list(bugs_by_case)).delete()
+    Link.objects.bulk_create([Link(case_id=c, bug_id=b) for c, b in wanted])

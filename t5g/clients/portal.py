@@ -1,0 +1,147 @@
+"""The support portal ("hydra") and its SSO: offline token -> short-lived bearer token."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.conf import settings
+
+from .http import UpstreamError, call, check_response, decode_json, retrying_session, timeout
+
+log = logging.getLogger(__name__)
+
+# The portal never returns a result past this position: larger sets are read in windows.
+SEARCH_CAP = 9999
+SORT = "case_lastModifiedDate asc, case_number asc"
+CASE_FIELDS = [
+    "case_number", "case_account_name", "case_summary", "case_status", "case_owner", "case_severity",
+    "case_createdDate", "case_lastModifiedDate", "case_closedDate", "case_description", "case_tags",
+    "case_product", "case_version",
+]  # fmt: skip
+
+
+def solr_time(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class PortalClient:
+    def __init__(self, *, url: str, token_url: str, offline_token: str, client_id: str = "rhsm-api"):
+        self.url = url
+        self.token_url = token_url
+        self.offline_token = offline_token
+        self.client_id = client_id
+        self.session = retrying_session()
+        self._token_session = retrying_session(methods=frozenset({"POST"}))  # a token exchange is safe to repeat
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock = threading.Lock()
+
+    # --- auth ------------------------------------------------------------------------------
+    def _bearer(self, *, renew: bool = False) -> str:
+        with self._token_lock:
+            if renew or not self._token or time.monotonic() > self._token_expires:
+                response = call(
+                    lambda: self._token_session.post(
+                        self.token_url,
+                        data={
+                            "grant_type": "refresh_token",
+                            "client_id": self.client_id,
+                            "refresh_token": self.offline_token,
+                        },
+                        timeout=timeout(),
+                    ),
+                    "SSO token",
+                )
+                body = decode_json(check_response(response, "SSO token"), "SSO token")
+                if "access_token" not in body:
+                    raise UpstreamError(f"SSO token: no access_token in {sorted(body)}")
+                self._token = body["access_token"]
+                # Renew a little early so a token never expires between check and use.
+                self._token_expires = time.monotonic() + max(10, int(body.get("expires_in", 300)) - 30)
+            return self._token
+
+    def _request(self, method: str, path: str, what: str, **kwargs):
+        url = f"{self.url}{path}"
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {self._bearer(renew=attempt == 2)}"}
+            response = call(
+                lambda h=headers: self.session.request(method, url, headers=h, timeout=timeout(), **kwargs), what
+            )
+            if response.status_code != 401:
+                break
+            log.info("%s: bearer token refused, renewing it", what)
+        return check_response(response, what)
+
+    def _get(self, path: str, what: str, **params):
+        return decode_json(self._request("GET", path, what, params=params), what)
+
+    # --- reads ---------------------------------------------------------------------------------
+    def search(self, *, q: str, rows: int, start: int = 0, fields: list[str] = CASE_FIELDS, sort: str = SORT):
+        """One page: (numFound, docs). A page shorter than promised is an error, not the end."""
+        body = self._get(
+            "/search/cases", "case search",
+            q=q, fl=",".join(fields), rows=rows, start=start, sort=sort, partnerSearch="false",
+        )  # fmt: skip
+        try:
+            found, docs = int(body["response"]["numFound"]), body["response"]["docs"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamError(f"case search: unexpected answer ({exc!r})") from exc
+        expected = max(0, min(rows, found - start, SEARCH_CAP - start))
+        if len(docs) < expected:
+            raise UpstreamError(f"case search: truncated page ({len(docs)} of {expected} results)")
+        return found, docs
+
+    def iter_cases(
+        self, *, query: str, modified_since: datetime | None = None, page_size: int = 1000
+    ) -> Iterator[tuple[int, list[dict]]]:
+        """Every case matching `query` (modified since a time, if given), oldest change first, in pages.
+
+        Yields (how many cases the whole read covers, as first reported; a page of docs).
+
+        The portal caps a result set at 9,999, so the set is read in windows on the sort key:
+        each window starts at the last modified time the previous one reached. Cases seen in
+        an earlier window (same timestamp at the boundary) are not yielded twice.
+        """
+        low = solr_time(modified_since) if modified_since else "*"
+        seen: set[str] = set()
+        total = None
+        while True:
+            q = f"({query}) AND case_lastModifiedDate:[{low} TO *]"
+            start, last_stamp, found = 0, None, 0
+            while start < SEARCH_CAP:
+                rows = min(page_size, SEARCH_CAP - start)
+                found, docs = self.search(q=q, rows=rows, start=start)
+                total = found if total is None else total
+                fresh = [d for d in docs if d.get("case_number") not in seen]
+                seen.update(d.get("case_number") for d in fresh)
+                if fresh:
+                    yield total, fresh
+                if docs:
+                    last_stamp = docs[-1].get("case_lastModifiedDate") or last_stamp
+                start += len(docs)
+                if start >= found or not docs:
+                    return
+            if last_stamp is None or last_stamp == low:
+                raise UpstreamError(f"case search: more than {SEARCH_CAP} cases modified at {low}; cannot window")
+            low = last_stamp
+
+    def case(self, number: str) -> dict:
+        return self._get(f"/v1/cases/{number}", f"case {number}")
+
+    def case_jiras(self, number: str) -> list[dict]:
+        body = self._get(f"/cases/{number}/jiras", f"JIRA links of case {number}")
+        if not isinstance(body, list):
+            raise UpstreamError(f"JIRA links of case {number}: expected a list")
+        return body
+
+
+def portal_client() -> PortalClient:
+    if not settings.PORTAL_URL:
+        raise UpstreamError("the support portal is not configured: set PORTAL_URL (or SANDBOX_URL)")
+    return PortalClient(
+        url=settings.PORTAL_URL, token_url=settings.SSO_TOKEN_URL, offline_token=settings.PORTAL_OFFLINE_TOKEN
+    )

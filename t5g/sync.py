@@ -1,0 +1,167 @@
+"""What every sync service shares: bulk upserts where newer wins, watermarks, progress, a bounded pool.
+
+Services (cases/services.py, cards/services.py, ...) fetch through a client, parse each
+upstream record into a dict of model field values (a malformed one is logged and
+counted as rejected), and hand batches to `upsert`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from .cache import bump_after_commit
+from .models import SyncRun
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
+
+Progress = Callable[[int, int, str], None]
+
+
+class RecordError(ValueError):
+    """An upstream record that cannot be parsed; it is skipped and counted, never half-written."""
+
+
+def no_progress(current: int, total: int, phase: str) -> None:
+    pass
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def parse_all(raw: Iterable[Any], parse: Callable[[Any], dict], *, run: SyncRun, what: str) -> list[dict]:
+    """Parse records, skipping (and counting) the malformed ones."""
+    rows = []
+    for record in raw:
+        run.fetched += 1
+        try:
+            rows.append(parse(record))
+        except (RecordError, KeyError, TypeError, ValueError) as exc:
+            run.rejected += 1
+            key = (
+                record.get("case_number") or record.get("key") or record.get("id") if isinstance(record, dict) else None
+            )
+            log.warning("%s: rejected malformed record %s: %s", what, key, exc)
+    return rows
+
+
+def upsert(
+    model: type[models.Model],
+    rows: list[dict],
+    *,
+    run: SyncRun,
+    dry_run: bool = False,
+    count: bool = True,
+    batch_size: int = 500,
+) -> list[Any]:
+    """Insert new rows and update changed ones in bulk; older data never overwrites newer.
+
+    Each row holds model attnames (the primary key included). Rows identical to what is
+    stored only get their synced_at bumped. Returns the keys written (created or updated).
+    Counts go to `run` unless `count` is off (rows that belong to another counted record).
+    One transaction per batch: a killed worker leaves no partial batch.
+    """
+    pk = model._meta.pk.attname
+    written: list[Any] = []
+    now = timezone.now()
+    for batch in chunks(rows, batch_size):
+        fields = sorted({name for row in batch for name in row} - {pk})
+        existing = {r[pk]: r for r in model.objects.filter(pk__in=[row[pk] for row in batch]).values(pk, *fields)}
+        new, changed, same = [], [], []
+        for row in batch:
+            old = existing.get(row[pk])
+            if old is None:
+                new.append(row)
+            elif _is_older(row, old) or all(old[f] == row[f] for f in row if f != pk):
+                same.append(row[pk])
+            else:
+                changed.append(row)
+        if count:
+            run.created += len(new)
+            run.updated += len(changed)
+            run.unchanged += len(same)
+        if dry_run:
+            continue
+        with transaction.atomic():
+            if new or changed:
+                model.objects.bulk_create(
+                    [model(**row, synced_at=now) for row in new + changed],
+                    update_conflicts=True,
+                    unique_fields=[model._meta.pk.name],
+                    update_fields=[*fields, "synced_at"],
+                )
+            if same:
+                model.objects.filter(pk__in=same).update(synced_at=now)
+            bump_after_commit(run.source)
+        written += [row[pk] for row in new + changed]
+    return written
+
+
+def _is_older(row: dict, old: dict) -> bool:
+    new_at, old_at = row.get("upstream_updated_at"), old.get("upstream_updated_at")
+    return bool(new_at and old_at and new_at < old_at)
+
+
+def mark_removed(queryset: models.QuerySet, keep: set, *, run: SyncRun, dry_run: bool) -> int:
+    """Mark the rows of `queryset` not in `keep`: they left the upstream query, and stay for history."""
+    gone = [pk for pk in queryset.filter(removed_at__isnull=True).values_list("pk", flat=True) if pk not in keep]
+    if dry_run or not gone:
+        return len(gone)
+    now = timezone.now()
+    with transaction.atomic():
+        for batch in chunks(gone, 500):
+            queryset.model.objects.filter(pk__in=batch).update(removed_at=now)
+        bump_after_commit(run.source)
+    return len(gone)
+
+
+def watermark(model: type[models.Model], *, since: datetime | None, full: bool) -> datetime | None:
+    """Where an incremental run starts: the newest upstream change already stored, less a safety overlap.
+
+    Runs read upstreams oldest change first, so even a run that failed midway never stored
+    anything newer than what it had not read yet.
+    """
+    if full:
+        return None
+    if since:
+        return since
+    newest = model.objects.aggregate(newest=Max("upstream_updated_at"))["newest"]
+    return newest - timedelta(minutes=settings.SYNC_OVERLAP_MINUTES) if newest else None
+
+
+def pooled(fn: Callable[[T], R], items: list[T]) -> Iterator[tuple[T, R]]:
+    """Run independent upstream calls concurrently with a bounded pool, yielding in input order."""
+    if not items:
+        return
+    with ThreadPoolExecutor(max_workers=settings.UPSTREAM_CONCURRENCY) as pool:
+        yield from zip(items, pool.map(fn, items), strict=True)
+
+
+class Throttled:
+    """Reports progress at most a few times a second: a report is a Redis write."""
+
+    def __init__(self, progress: Progress, interval: float = 0.5):
+        self.progress = progress
+        self.interval = interval
+        self._last = 0.0
+
+    def __call__(self, current: int, total: int, phase: str, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last >= self.interval:
+            self._last = now
+            self.progress(current, total, phase)
