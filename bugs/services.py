@@ -1,10 +1,6 @@
-"""Bugzilla bug and JIRA issue syncs (being written)."""
+"""Bugzilla bug sync (being written)."""
 
 from t5g.models import SyncRun
-
-
-def sync_issues(*, run: SyncRun, **options) -> None:
-    """Placeholder until the issues sync lands."""
 
 
 def sync_bugs(*, run: SyncRun, **options) -> None:

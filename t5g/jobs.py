@@ -26,7 +26,7 @@ JOBS: dict[str, str] = {
     "cases": "cases.services.sync_cases",
     "details": "cases.services.sync_details",
     "cards": "cards.services.sync_cards",
-    "issues": "bugs.services.sync_issues",
+    "issues": "bugs.issues.sync_issues",
     "bugs": "bugs.services.sync_bugs",
     "escalations": "escalations.services.sync_escalations",
     "stats": "stats.services.compute_stats",

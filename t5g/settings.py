@@ -253,6 +253,24 @@ SLACK_ALERT_CHANNEL = _env("SLACK_ALERT_CHANNEL", "str", "#t5g-alerts" if SANDBO
 if SLACK_ALERT_CHANNEL and not SLACK_TOKEN:
     SETTINGS_ERRORS.append(("SLACK_TOKEN", "required when SLACK_ALERT_CHANNEL is set"))
 
+# JIRA: where the team's cards live and how escalations are found.
+JIRA_PROJECT = _env("JIRA_PROJECT", "str", "KNIECO")
+JIRA_CARD_LABEL = _env("JIRA_CARD_LABEL", "str", "field")  # the label that marks the team's cards
+JIRA_BOARD = _env("JIRA_BOARD", "str", "KNI-ECO Labs & Field")
+JIRA_SPRINT = _env("JIRA_SPRINT", "str", "T5GFE")  # the team's sprints are named with this
+JIRA_COMPONENT = _env("JIRA_COMPONENT", "str", "KNI Labs & Field")
+JIRA_ISSUE_TYPE = _env("JIRA_ISSUE_TYPE", "str", "Story")
+JIRA_ESCALATION_PROJECT = _env("JIRA_ESCALATION_PROJECT", "str", "RHOCPPRIO")
+JIRA_ESCALATION_LABEL = _env("JIRA_ESCALATION_LABEL", "str", "Telco5g")
+JIRA_POTENTIAL_ESCALATION_LABEL = _env("JIRA_POTENTIAL_ESCALATION_LABEL", "str", "PotentialEscalation")
+# Custom field ids by name, when /field cannot be trusted; otherwise looked up by name.
+JIRA_FIELDS = _env("JIRA_FIELDS", "json", {})
+if not isinstance(JIRA_FIELDS, dict):
+    SETTINGS_ERRORS.append(("JIRA_FIELDS", 'expected a JSON object like {"Severity": "customfield_10840"}'))
+    JIRA_FIELDS = {}
+# Bugzilla bugs fetched per request.
+BUGZILLA_BATCH = _env("BUGZILLA_BATCH", "int", 200)
+
 READ_ONLY = _env("READ_ONLY", "bool", False)
 CASE_QUERY = _env("CASE_QUERY", "str", "case_tags:*shift_telco5g*")
 MAX_NEW_CARDS = _env("MAX_NEW_CARDS", "int", 20)
