@@ -30,7 +30,7 @@ READ_POSTS = {
 }
 FAULT_KINDS = {"error", "429", "hang", "latency", "malformed", "truncate", "expire_token"}
 # The list a "truncate" fault shortens, by the key that holds it.
-PAGE_KEYS = ("docs", "issues", "bugs", "values", "comments")
+PAGE_KEYS = ("docs", "issues", "bugs", "values")
 
 
 @dataclass

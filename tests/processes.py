@@ -103,7 +103,7 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def celery_worker(*, log_dir: Path, name: str = "worker", **env: str) -> Iterator[Process]:
+def celery_worker(*, log_dir: Path, name: str = "worker", concurrency: int = 1, **env: str) -> Iterator[Process]:
     process = Process(
         name,
         [
@@ -114,12 +114,12 @@ def celery_worker(*, log_dir: Path, name: str = "worker", **env: str) -> Iterato
             "--loglevel",
             "INFO",
             "--concurrency",
-            "1",
+            str(concurrency),
             "--hostname",
             f"{name}@%h",
             "--without-gossip",
             "--without-mingle",
-        ],
+        ],  # fmt: skip
         env=child_env(**env),
         log_dir=log_dir,
     )
