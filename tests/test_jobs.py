@@ -106,3 +106,23 @@ def test_it_requires_sign_in_for_the_home_page(client):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_it_marks_a_source_stale_when_it_fails_or_falls_behind(unreachable_portal):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from t5g.selectors import source_freshness
+
+    jobs.run_job(job="create_cards", trigger="manual")
+    SyncRun.objects.create(
+        source="stats", trigger="schedule", outcome="success", finished_at=timezone.now() - timedelta(days=3)
+    )
+    with pytest.raises(UpstreamError):
+        jobs.run_job(job="cases", trigger="manual")
+    by_source = {f.source: f for f in source_freshness()}
+    assert not by_source["create_cards"].stale
+    assert by_source["stats"].stale and not by_source["stats"].failing
+    assert by_source["cases"].stale and by_source["cases"].failing
+    assert by_source["bugs"].stale  # never synced
