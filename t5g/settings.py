@@ -6,6 +6,7 @@ import; it is recorded in SETTINGS_ERRORS and reported by the system check
 in t5g/checks.py, which names the variable and stops start-up.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -121,8 +122,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # A file, not memory, so the worker and beat processes of integration tests share it.
-    _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file, not memory, so the worker and beat processes of integration tests share it;
+    # one per test run, so two runs at once never share one.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_MAX_AGE"] = _env("CONN_MAX_AGE", "int", 60)
     _db["CONN_HEALTH_CHECKS"] = True

@@ -16,7 +16,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -71,8 +71,10 @@ def upsert(
 ) -> list[Any]:
     """Insert new rows and update changed ones in bulk; older data never overwrites newer.
 
-    Each row holds model attnames (the primary key included). Rows identical to what is
-    stored only get their synced_at bumped. Returns the keys written (created or updated).
+    Each row holds model attnames (the primary key included). Whether a row changed is
+    decided by its upstream_updated_at, the upstream's own version of the record: newer is
+    written, the same is left alone (only synced_at moves), older is ignored. Rows without
+    that time are compared field by field. Returns the keys written (created or updated).
     Counts go to `run` unless `count` is off (rows that belong to another counted record).
     One transaction per batch: a killed worker leaves no partial batch.
     """
@@ -81,16 +83,31 @@ def upsert(
     now = timezone.now()
     for batch in chunks(rows, batch_size):
         fields = sorted({name for row in batch for name in row} - {pk})
-        existing = {r[pk]: r for r in model.objects.filter(pk__in=[row[pk] for row in batch]).values(pk, *fields)}
-        new, changed, same = [], [], []
+        keys = [row[pk] for row in batch]
+        stored = dict(
+            (key, (updated, removed))
+            for key, updated, removed in model.objects.filter(pk__in=keys).values_list(
+                pk, "upstream_updated_at", "removed_at"
+            )
+        )
+        new, changed, same, compare = [], [], [], []
         for row in batch:
-            old = existing.get(row[pk])
-            if old is None:
+            if row[pk] not in stored:
                 new.append(row)
-            elif _is_older(row, old) or all(old[f] == row[f] for f in row if f != pk):
-                same.append(row[pk])
-            else:
+                continue
+            old_at, removed = stored[row[pk]]
+            new_at = row.get("upstream_updated_at")
+            if new_at is None or old_at is None:
+                compare.append(row)
+            elif new_at > old_at or (new_at == old_at and removed and row.get("removed_at", removed) is None):
                 changed.append(row)
+            else:
+                same.append(row[pk])
+        if compare:
+            old_rows = {r[pk]: r for r in model.objects.filter(pk__in=[r[pk] for r in compare]).values(pk, *fields)}
+            for row in compare:
+                old = old_rows[row[pk]]
+                (same.append(row[pk]) if all(old[f] == row[f] for f in row if f != pk) else changed.append(row))
         if count:
             run.created += len(new)
             run.updated += len(changed)
@@ -99,12 +116,7 @@ def upsert(
             continue
         with transaction.atomic():
             if new or changed:
-                model.objects.bulk_create(
-                    [model(**row, synced_at=now) for row in new + changed],
-                    update_conflicts=True,
-                    unique_fields=[model._meta.pk.name],
-                    update_fields=[*fields, "synced_at"],
-                )
+                _insert_or_update(model, new + changed, update=[*fields, "synced_at"], now=now)
             if same:
                 model.objects.filter(pk__in=same).update(synced_at=now)
             bump_after_commit(run.source)
@@ -112,9 +124,41 @@ def upsert(
     return written
 
 
-def _is_older(row: dict, old: dict) -> bool:
-    new_at, old_at = row.get("upstream_updated_at"), old.get("upstream_updated_at")
-    return bool(new_at and old_at and new_at < old_at)
+# Field types whose Python values the database drivers take as they are.
+_AS_IS = {
+    "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "EmailField", "ForeignKey",
+    "IntegerField", "OneToOneField", "PositiveIntegerField", "PositiveSmallIntegerField", "SmallIntegerField",
+    "TextField", "URLField",
+}  # fmt: skip
+
+
+def _insert_or_update(model: type[models.Model], rows: list[dict], *, update: list[str], now) -> None:
+    """INSERT ... ON CONFLICT (pk) DO UPDATE in one executemany: the same as bulk_create(update_conflicts=True)
+    without building a model instance and preparing every value per row, which at 100,000 rows was most of the
+    sync's own time. Values still go through Django's own preparation wherever a type needs it."""
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    columns = [f for f in model._meta.concrete_fields]
+    preps = [None if f.get_internal_type() in _AS_IS else f.get_db_prep_save for f in columns]
+    defaults = {f.attname: f.get_default() for f in columns}
+    defaults["synced_at"] = now
+    pk = model._meta.pk
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({quote(pk.column)}) DO UPDATE SET "
+        + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in (model._meta.get_field(a).column for a in update))
+    )
+    params = []
+    for row in rows:
+        values = {**defaults, **row}
+        params.append(
+            [
+                values[f.attname] if prep is None else prep(values[f.attname], connection)
+                for f, prep in zip(columns, preps, strict=True)
+            ]
+        )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def mark_removed(queryset: models.QuerySet, keep: set, *, run: SyncRun, dry_run: bool) -> int:

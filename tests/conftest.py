@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -85,3 +86,13 @@ def upstreams(settings, clean_sandbox):
     settings.UPSTREAM_BACKOFF = 0.05
     settings.UPSTREAM_READ_TIMEOUT = 5
     return clean_sandbox
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """pytest-django deletes the SQLite test database but not its WAL files."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        for suffix in ("-wal", "-shm"):
+            Path(name + suffix).unlink(missing_ok=True)

@@ -1,3 +1,4 @@
+import time
 from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
@@ -53,6 +54,7 @@ class Command(BaseCommand):
         failed = []
         for job in SYNC_ORDER if source == "all" else [source]:
             bar = ProgressBar(enabled=not no_progress)
+            cpu = time.process_time()
             try:
                 run = run_job(job=job, trigger=self.trigger, full=full, since=since, dry_run=dry_run, progress=bar)
             except Exception as exc:  # noqa: BLE001 - reported, and the other sources still run
@@ -61,11 +63,11 @@ class Command(BaseCommand):
                 failed.append(job)
                 continue
             bar.close()
-            self.stdout.write(self.summary(job, run, dry_run))
+            self.stdout.write(self.summary(job, run, dry_run, time.process_time() - cpu))
         if failed:
             raise CommandError(f"failed: {', '.join(failed)} (earlier data kept; see the sync runs in admin)")
 
-    def summary(self, job, run, dry_run) -> str:
+    def summary(self, job, run, dry_run, cpu: float) -> str:
         if run is None:
             return f"{job}: already running; nothing started"
         if getattr(run, "joined", False):
@@ -74,5 +76,5 @@ class Command(BaseCommand):
         return (
             f"{job}: fetched {run.fetched}, {verb} {run.created}, updated {run.updated}, "
             f"unchanged {run.unchanged}, rejected {run.rejected}"
-            + ("" if dry_run else f" (run {run.pk}, {run.duration.total_seconds():.1f}s)")
+            + ("" if dry_run else f" (run {run.pk}, {run.duration.total_seconds():.1f}s, cpu {cpu:.1f}s)")
         )
