@@ -42,6 +42,7 @@ class Fault:
     ms: int = 0
     count: int | None = None  # fire at most this many times
     retry_after: int = 1
+    after: bool = False  # hang: do the work first, then never answer (a write whose outcome the client never learns)
 
     @classmethod
     def parse(cls, raw: dict) -> Fault:
@@ -51,7 +52,7 @@ class Fault:
             or not str(raw.get("path", "")).startswith("/")
         ):
             raise ValueError(f"a fault needs a path starting with / and a kind in {sorted(FAULT_KINDS)}: {raw!r}")
-        known = {k: raw[k] for k in ("path", "kind", "status", "rate", "ms", "count", "retry_after") if k in raw}
+        known = {k: raw[k] for k in ("path", "kind", "status", "rate", "ms", "count", "retry_after", "after") if k in raw}
         return cls(**known)
 
 
@@ -127,7 +128,7 @@ class App:
         if fault:
             if fault.kind == "latency":
                 time.sleep(fault.ms / 1000)
-            elif fault.kind == "hang":
+            elif fault.kind == "hang" and not fault.after:
                 time.sleep((fault.ms or 120_000) / 1000)
                 return Response(close=True)
             elif fault.kind == "error":
@@ -145,6 +146,9 @@ class App:
         with self.world.lock:
             result = handler(request, self.world, **params)
         response = result if isinstance(result, Response) else json_response(result)
+        if fault and fault.kind == "hang" and fault.after:
+            time.sleep((fault.ms or 120_000) / 1000)
+            return Response(close=True)
         if fault and fault.kind == "malformed" and response.status < 300:
             response.body = response.body[: max(1, len(response.body) // 2)]  # cut mid-document
         elif fault and fault.kind == "truncate" and response.status < 300:

@@ -255,3 +255,17 @@ def test_it_creates_and_closes_cases_on_request(clean_sandbox):
     assert clean_sandbox.post(f"cases/{number}/close").status_code == 200
     assert clean_sandbox.state()["open_cases"] == before["open_cases"]
     assert search(clean_sandbox, token, q=f"case_number:{number}", rows=1)["docs"][0]["case_status"] == "Closed"
+
+
+def test_it_can_do_the_work_and_then_hang(clean_sandbox):
+    token = bearer(clean_sandbox)
+    number = search(clean_sandbox, token, rows=1, fl="case_number")["docs"][0]["case_number"]
+    clean_sandbox.faults({"path": "/portal/hydra/rest/v1/", "kind": "hang", "after": True, "ms": 1500})
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(
+            f"{clean_sandbox.url}/portal/hydra/rest/v1/cases/{number}/notifiedusers",
+            json={"user": [{"ssoUsername": "hang-after"}]},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=(2, 0.5),
+        )
+    assert {"case": number, "user": "hang-after"} in clean_sandbox.get("notified")  # done, never acknowledged
