@@ -1,7 +1,156 @@
-"""JIRA issue sync (being written)."""
+"""JIRA issue sync: the JIRA bugs linked to cases (not the team's cards, not escalation-board entries)."""
 
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import Case
+from cases.services import cases_to_refresh
+from t5g.clients.jira import ISSUE_KEY, JiraClient, fields_of, issue_key, jira_client, name_of, objects_of, user_of
+from t5g.clients.portal import portal_client
 from t5g.models import SyncRun
+from t5g.sync import Progress, Throttled, chunks, no_progress, parse_all, pooled, upsert
+from t5g.upstream import parse_time, str_list, text
+
+from .models import Issue
+
+log = logging.getLogger(__name__)
 
 
-def sync_issues(*, run: SyncRun, **options) -> None:
-    """Placeholder until the issues sync lands."""
+@dataclass(frozen=True)
+class IssueFields:
+    severity: str
+    qa_contact: str
+    private_keywords: str
+
+    @classmethod
+    def of(cls, client: JiraClient) -> IssueFields:
+        return cls(client.field("Severity"), client.field("QA Contact"), client.field("Private Keywords"))
+
+    @property
+    def wanted(self) -> list[str]:
+        return ["summary", "status", "priority", "issuetype", "assignee", "fixVersions", "updated",
+                self.severity, self.qa_contact, self.private_keywords]  # fmt: skip
+
+
+class IssueReader:
+    """JIRA, connected on the first key to read: most incremental runs read none."""
+
+    def __init__(self):
+        self.client: JiraClient | None = None
+        self.fields: IssueFields | None = None
+
+    def read(self, keys: list[str]) -> tuple[list[dict], list[str]]:
+        """(the issues, the keys JIRA does not have)."""
+        if not keys:
+            return [], []
+        if self.client is None:
+            self.client = jira_client()
+            self.fields = IssueFields.of(self.client)
+        return self.client.issues_by_key(keys, self.fields.wanted)
+
+
+def parse_issue(issue: dict, *, fields: IssueFields) -> dict:
+    f = fields_of(issue)
+    versions = objects_of(f.get("fixVersions"), field="fixVersions")
+    return {
+        "key": issue_key(issue),
+        "summary": text(f.get("summary"), field="summary"),
+        "status": name_of(f.get("status"), field="status", max_length=50),
+        "priority": name_of(f.get("priority"), field="priority", max_length=30),
+        "severity": name_of(f.get(fields.severity), field="severity", key="value", max_length=30),
+        "issue_type": name_of(f.get("issuetype"), field="issuetype", max_length=50),
+        "assignee": _person(f.get("assignee"), field="assignee"),
+        "qa_contact": _person(f.get(fields.qa_contact), field="qa_contact"),
+        "fix_versions": [name_of(v, field="fixVersions") for v in versions],
+        "private_keywords": str_list(f.get(fields.private_keywords), field="private keywords", separator=","),
+        "upstream_updated_at": parse_time(f.get("updated"), field="updated", required=True),
+        "removed_at": None,
+    }
+
+
+def _person(value, *, field: str) -> str:
+    # As the Bugzilla side shows people: by e-mail; JIRA Cloud hides it unless the user allows, then by name.
+    user = user_of(value, field=field)
+    return user["email"] or user["name"]
+
+
+def linked_keys(number: str, links: list) -> list[str]:
+    """The JIRA bugs among a case's links: neither the team's cards nor escalation-board entries."""
+    skip = (f"{settings.JIRA_PROJECT}-", f"{settings.JIRA_ESCALATION_PROJECT}-")
+    keys = []
+    for link in links:
+        key = str(link.get("resourceKey") or "").strip().upper() if isinstance(link, dict) else ""
+        if not ISSUE_KEY.match(key):
+            log.warning("issues: case %s links %r, not an issue key: skipped", number, link)
+        elif not key.startswith(skip):
+            keys.append(key)
+    return list(dict.fromkeys(keys))
+
+
+def keys_to_fetch(keys: set[str], *, full: bool, done: set[str]) -> list[str]:
+    """New keys, and keys whose copy is old (every key on a full run); none twice in a run."""
+    keys = keys - done
+    if not full:
+        fresh_after = timezone.now() - timedelta(hours=settings.REFRESH_AFTER_HOURS)
+        keys -= set(Issue.objects.filter(pk__in=list(keys), synced_at__gte=fresh_after).values_list("pk", flat=True))
+    return sorted(keys)
+
+
+def link_issues(keys_by_case: dict[str, list[str]]) -> None:
+    """Make each case's JIRA issue links exactly what the portal listed (of the issues we have)."""
+    linked = {k for keys in keys_by_case.values() for k in keys}
+    known = set(Issue.objects.filter(pk__in=list(linked)).values_list("pk", flat=True))
+    Link = Issue.cases.through
+    Link.objects.filter(case_id__in=list(keys_by_case)).delete()
+    Link.objects.bulk_create(
+        [Link(case_id=case, issue_id=key) for case, keys in keys_by_case.items() for key in keys if key in known]
+    )  # fmt: skip
+
+
+def mark_links_read(seen: dict[str, datetime | None]) -> None:
+    now = timezone.now()
+    Case.objects.bulk_update(
+        [Case(number=n, jira_links_seen=at, jira_links_read_at=now) for n, at in seen.items()],
+        ["jira_links_seen", "jira_links_read_at"],
+    )
+
+
+def sync_issues(
+    *, run: SyncRun, full: bool = False, since: datetime | None = None, dry_run: bool = False,
+    progress: Progress = no_progress,
+) -> None:  # fmt: skip
+    """JIRA issues linked to the cases that changed (or whose links copy is old), and those links."""
+    numbers = cases_to_refresh(seen="jira_links_seen", read_at="jira_links_read_at", full=full, since=since)
+    if not numbers:
+        return
+    portal, reader = portal_client(), IssueReader()
+    report = Throttled(progress)
+    done: set[str] = set()  # keys read (or found missing) this run
+    gone: set[str] = set()  # keys JIRA does not have
+    for count, batch in enumerate(chunks(numbers, 100)):
+        # The case's last change as it was before its links were read: a later change selects it again.
+        seen = dict(Case.objects.filter(number__in=batch).values_list("number", "upstream_updated_at"))
+        keys_by_case = {n: linked_keys(n, links) for n, links in pooled(portal.case_jiras, batch)}
+        wanted = keys_to_fetch({k for keys in keys_by_case.values() for k in keys}, full=full, done=done)
+        found, missing = reader.read(wanted)
+        done.update(wanted)
+        gone.update(missing)
+        for key in missing:
+            cases = ", ".join(n for n, keys in keys_by_case.items() if key in keys)
+            log.warning("issues: JIRA has no issue %s (linked from case %s): skipped", key, cases)
+        keys_by_case = {n: [k for k in keys if k not in gone] for n, keys in keys_by_case.items()}
+        rows = parse_all(found, partial(parse_issue, fields=reader.fields), run=run, what="issues")
+        with transaction.atomic():
+            upsert(Issue, rows, run=run, dry_run=dry_run)
+            if not dry_run:
+                link_issues(keys_by_case)
+                mark_links_read(seen)
+        report(min(len(numbers), (count + 1) * 100), len(numbers), "JIRA issues of cases")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .models import Card, CardComment, TeamMember
+from .models import Card, CardComment, StatusMapping, TeamMember
+from .services import apply_status_mapping
 
 
 @admin.register(Card)
@@ -39,3 +40,28 @@ class TeamMemberAdmin(admin.ModelAdmin):
     list_filter = ["active", "notify_on_case"]
     list_editable = ["active"]
     search_fields = ["name", "jira_user", "email", "accounts"]
+
+
+@admin.register(StatusMapping)
+class StatusMappingAdmin(admin.ModelAdmin):
+    """JIRA status -> internal status. Cards follow an edit at once, not at their next change in JIRA."""
+
+    list_display = ["jira_status", "internal_status"]
+    list_editable = ["internal_status"]
+    search_fields = ["jira_status"]
+
+    def save_model(self, request, obj, form, change):
+        old = StatusMapping.objects.filter(pk=obj.pk).values_list("jira_status", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        for jira_status in {obj.jira_status, old} - {None}:
+            apply_status_mapping(jira_status)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        apply_status_mapping(obj.jira_status)
+
+    def delete_queryset(self, request, queryset):
+        statuses = list(queryset.values_list("jira_status", flat=True))
+        super().delete_queryset(request, queryset)
+        for jira_status in statuses:
+            apply_status_mapping(jira_status)

@@ -5,7 +5,7 @@ from t5g.models import Mirrored
 
 
 class InternalStatus(models.TextChoices):
-    """The team's own workflow; JIRA statuses map onto it (a setting)."""
+    """The team's own workflow; JIRA statuses map onto it (StatusMapping, edited in admin)."""
 
     NEW = "New"
     BACKLOG = "Backlog"
@@ -15,6 +15,19 @@ class InternalStatus(models.TextChoices):
     READY_TO_CLOSE = "Ready To Close"
     BLOCKED = "Blocked"
     DONE = "Done"
+
+
+class StatusMapping(models.Model):
+    """Which internal status a JIRA status means. A JIRA status missing here leaves its cards flagged."""
+
+    jira_status = models.CharField("JIRA status", max_length=50, unique=True)
+    internal_status = models.CharField(max_length=20, choices=InternalStatus.choices)
+
+    class Meta:
+        ordering = ["jira_status"]
+
+    def __str__(self) -> str:
+        return f"{self.jira_status} → {self.internal_status}"
 
 
 class Card(Mirrored):

@@ -1,7 +1,265 @@
-"""JIRA card sync (being written)."""
+"""JIRA card sync: the team's cards and their comments, and which card is active for each case."""
 
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from t5g.clients.jira import (
+    JiraClient,
+    case_numbers,
+    fields_of,
+    issue_key,
+    jira_client,
+    name_of,
+    objects_of,
+    user_of,
+)  # fmt: skip
 from t5g.models import SyncRun
+from t5g.sync import Progress, RecordError, Throttled, chunks, mark_removed, no_progress, parse_all, upsert, watermark
+from t5g.upstream import parse_time, str_list, text
+
+from .models import Card, CardComment, StatusMapping
+
+log = logging.getLogger(__name__)
+
+CASE_IN_SUMMARY = re.compile(r"^\s*(\d{8})\s*:")
+# The Severity field's options: the support portal's words, or the product-security ones.
+SEVERITIES = {"urgent": 1, "critical": 1, "high": 2, "important": 2, "normal": 3, "moderate": 3, "low": 4}
+SPRINT_NAME = re.compile(r"\bname=([^,\]]*)")  # Server's old "com.atlassian.greenhopper...Sprint@1a2b[...]" form
+SPRINT_STATE = re.compile(r"\bstate=([^,\]]*)")
+SPRINT_PREFERENCE = {"active": 0, "future": 1}  # then the last one listed
 
 
-def sync_cards(*, run: SyncRun, **options) -> None:
-    """Placeholder until the card sync lands."""
+@dataclass(frozen=True)
+class CardFields:
+    """The custom field ids a card sync reads, found by name once per run."""
+
+    contributors: str
+    severity: str
+    case_links: str
+    sprint: str
+
+    @classmethod
+    def of(cls, client: JiraClient) -> CardFields:
+        return cls(
+            contributors=client.field("Contributors"),
+            severity=client.field("Severity"),
+            case_links=client.field("SFDC Case Links"),
+            sprint=client.field("Sprint"),
+        )
+
+    @property
+    def wanted(self) -> list[str]:
+        return ["summary", "status", "created", "updated", "assignee", "priority", "labels", "comment",
+                self.contributors, self.severity, self.case_links, self.sprint]  # fmt: skip
+
+
+# --- parsing -------------------------------------------------------------------------------------------------
+def parse_card(issue: dict, *, fields: CardFields, statuses: dict[str, str]) -> dict:
+    """One search result -> {"card": row, "comments": rows, "all_comments": whether every comment came}."""
+    f = fields_of(issue)
+    key = issue_key(issue)
+    summary = text(f.get("summary"), field="summary")
+    jira_status = name_of(f.get("status"), field="status", max_length=50)
+    if not jira_status:
+        raise RecordError("status is missing")
+    assignee = user_of(f.get("assignee"), field="assignee")
+    labels = str_list(f.get("labels"), field="labels", separator="")
+    card = {
+        "key": key,
+        "jira_id": text(issue.get("id"), field="id", max_length=20),
+        "case_id": case_of(summary, f.get(fields.case_links)),
+        "summary": summary,
+        "jira_status": jira_status,
+        "status": statuses.get(jira_status, ""),  # unknown: kept, flagged by the blank
+        "created_at": parse_time(f.get("created"), field="created", required=True),
+        "assignee": assignee["name"],
+        "assignee_account_id": assignee["id"],
+        "contributors": [user_of(u, field="contributors")["name"] for u in objects_of(f.get(fields.contributors),
+                                                                                      field="contributors")],
+        "priority": name_of(f.get("priority"), field="priority", max_length=30),
+        "severity": SEVERITIES.get(name_of(f.get(fields.severity), field="severity", key="value").lower()),
+        "labels": labels,
+        "sprint": sprint_name(f.get(fields.sprint))[:200],
+        "potential_escalation": settings.JIRA_POTENTIAL_ESCALATION_LABEL in labels,
+        "upstream_updated_at": parse_time(f.get("updated"), field="updated", required=True),
+        "removed_at": None,
+    }  # fmt: skip
+    page = f.get("comment")
+    if page is not None and not isinstance(page, dict):
+        raise RecordError("comment: expected a page of comments")
+    comments = [parse_comment(key, c) for c in objects_of((page or {}).get("comments"), field="comments")]
+    complete = page is not None and int(page.get("total", len(comments))) <= len(comments)
+    return {"card": card, "comments": comments, "all_comments": complete}
+
+
+def parse_comment(card_key: str, c: dict) -> dict:
+    comment_id = text(c.get("id"), field="comment id", max_length=32)
+    if not comment_id:
+        raise RecordError("comment id is missing")
+    return {
+        "id": comment_id,
+        "card_id": card_key,
+        "author": user_of(c.get("author"), field="comment author")["name"],
+        "body": text(c.get("body"), field="comment body"),
+        "created_at": parse_time(c.get("created"), field="comment created", required=True),
+        "upstream_updated_at": parse_time(c.get("updated"), field="comment updated"),
+        "removed_at": None,
+    }
+
+
+def case_of(summary: str, links) -> str | None:
+    """The case a card works: its summary's "NNNNNNNN:" prefix, else the first SFDC case link."""
+    if found := CASE_IN_SUMMARY.match(summary):
+        return found.group(1)
+    numbers = case_numbers(links, field="SFDC Case Links") if links else []
+    return numbers[0] if numbers else None
+
+
+def sprint_name(value) -> str:
+    """The sprint a card is in: its active one, else a future one, else the last one it was in."""
+    if value is None:
+        return ""
+    if not isinstance(value, list):
+        raise RecordError(f"sprint: expected a list, got {type(value).__name__}")
+    sprints = [_sprint(s) for s in value]
+    ranked = sorted(enumerate(sprints), key=lambda p: (SPRINT_PREFERENCE.get(p[1][0], 2), -p[0]))
+    return ranked[0][1][1] if ranked else ""
+
+
+def _sprint(value) -> tuple[str, str]:
+    """(state, name) of a sprint: an object (Cloud, recent Server) or Server's old toString form."""
+    if isinstance(value, dict):
+        return str(value.get("state") or "").lower(), text(value.get("name"), field="sprint")
+    if isinstance(value, str):
+        name, state = SPRINT_NAME.search(value), SPRINT_STATE.search(value)
+        return (state.group(1).lower() if state else ""), (name.group(1) if name else "")
+    raise RecordError(f"sprint: unexpected {type(value).__name__}")
+
+
+def status_map() -> dict[str, str]:
+    return dict(StatusMapping.objects.values_list("jira_status", "internal_status"))
+
+
+# --- sync ------------------------------------------------------------------------------------------------------
+def cards_jql(client: JiraClient, *, since: datetime | None) -> str:
+    jql = f'project = {settings.JIRA_PROJECT} AND labels = "{settings.JIRA_CARD_LABEL}"'
+    if since:
+        jql += f' AND updated >= "{client.jql_time(since)}"'
+    return jql + " ORDER BY updated ASC"  # oldest change first: see t5g.sync.watermark
+
+
+def sync_cards(
+    *, run: SyncRun, full: bool = False, since: datetime | None = None, dry_run: bool = False,
+    progress: Progress = no_progress,
+) -> None:  # fmt: skip
+    """The team's cards changed since the newest stored change (all of them when full), with their comments.
+
+    A full run also marks the cards that left the query (label removed, card deleted).
+    """
+    client = jira_client()
+    fields, statuses = CardFields.of(client), status_map()
+    since = watermark(Card, since=since, full=full)
+    report = Throttled(progress)
+    seen: set[str] = set()
+    unmapped: Counter[str] = Counter()
+    for total, issues in batched_pages(client.search(cards_jql(client, since=since), fields.wanted), size=500):
+        seen.update(str(i.get("key")) for i in issues)
+        parsed = parse_all(issues, lambda i: parse_card(i, fields=fields, statuses=statuses), run=run, what="cards")
+        store_cards(parsed, run=run, dry_run=dry_run)
+        unmapped.update(p["card"]["jira_status"] for p in parsed if not p["card"]["status"])
+        report(len(seen), total or 0, "cards")  # 0: not counted (JIRA Cloud does not say)
+    if unmapped:
+        log.warning(
+            "cards: %s card(s) flagged, their JIRA status is not in the status map (%s): add it in admin",
+            sum(unmapped.values()), ", ".join(f"{s}: {n}" for s, n in unmapped.most_common()),
+        )  # fmt: skip
+    if full:
+        removed = mark_removed(Card.objects.all(), seen, run=run, dry_run=dry_run)
+        log.info("cards: %s left the query", removed)
+        if not dry_run:
+            retire_removed()
+
+
+def batched_pages(pages: Iterable[tuple[int | None, list[dict]]], *, size: int):
+    """JIRA's pages regrouped in batches of about `size` issues: fewer, larger writes (and commits)."""
+    batch: list[dict] = []
+    total = None
+    for total, issues in pages:
+        batch += issues
+        if len(batch) >= size:
+            yield total, batch
+            batch = []
+    if batch:
+        yield total, batch
+
+
+def store_cards(parsed: list[dict], *, run: SyncRun, dry_run: bool) -> None:
+    """A batch of cards and their comments, in one transaction, then the active card of the cases they touch."""
+    cards = [p["card"] for p in parsed]
+    stored_case = dict(Card.objects.filter(pk__in=[c["key"] for c in cards]).values_list("pk", "case_id"))
+    # A new card starts inactive (refresh_active then picks): the default would clash with its case's active card.
+    new = [{**c, "active": False} for c in cards if c["key"] not in stored_case]
+    with transaction.atomic():
+        written = set(upsert(Card, new, run=run, dry_run=dry_run))
+        written.update(upsert(Card, [c for c in cards if c["key"] in stored_case], run=run, dry_run=dry_run))
+        # Comments are part of their card: counted once, as the card. A comment added or edited moves its card's
+        # `updated`, so an unchanged card has unchanged comments: only written cards' comments are written.
+        comments = [c for p in parsed if p["card"]["key"] in written for c in p["comments"]]
+        upsert(CardComment, comments, run=run, dry_run=dry_run, count=False)
+        if not dry_run:
+            drop_deleted_comments([p for p in parsed if p["all_comments"]])
+            # Only a written card can change which card a case shows: a new card, one back on the query, or
+            # one moved to another case (both cases then).
+            cases = [c["case_id"] for c in cards if c["key"] in written] + [stored_case.get(k) for k in written]
+            refresh_active(cases)
+
+
+def drop_deleted_comments(parsed: list[dict]) -> None:
+    """Comments no longer on a card JIRA sent in full are marked removed (kept for history)."""
+    keep = {c["id"] for p in parsed for c in p["comments"]}
+    stored = CardComment.objects.filter(card_id__in=[p["card"]["key"] for p in parsed], removed_at__isnull=True)
+    # Read, then write only what went: usually nothing, and a read is far cheaper than an update that finds nothing.
+    gone = [pk for pk in stored.values_list("pk", flat=True) if pk not in keep]
+    if gone:
+        CardComment.objects.filter(pk__in=gone).update(removed_at=timezone.now())
+
+
+def refresh_active(cases: Iterable[str | None]) -> None:
+    """At most one active card per case: the newest still on the query. Set-based, 500 cases a query."""
+    for batch in chunks(sorted({c for c in cases if c}), 500):
+        newest: dict[str, str] = {}
+        candidates = Card.objects.filter(case_id__in=batch, removed_at__isnull=True)
+        for case, key in candidates.order_by("case_id", F("created_at").desc(nulls_last=True), "-key").values_list(
+            "case_id", "key"
+        ):
+            newest.setdefault(case, key)
+        winners = list(newest.values())
+        # Off first, then on: the partial unique index is checked row by row.
+        Card.objects.filter(case_id__in=batch, active=True).exclude(pk__in=winners).update(active=False)
+        Card.objects.filter(pk__in=winners, active=False).update(active=True)
+
+
+def retire_removed() -> None:
+    """Cards that left the query are inactive; another card of their case may take over."""
+    with transaction.atomic():
+        retired = Card.objects.filter(active=True, removed_at__isnull=False)
+        cases = set(retired.values_list("case_id", flat=True))
+        retired.update(active=False)
+        refresh_active(cases)
+
+
+def apply_status_mapping(jira_status: str) -> int:
+    """After a mapping is edited: the cards in that JIRA status take its (new) internal status at once."""
+    internal = StatusMapping.objects.filter(jira_status=jira_status).values_list("internal_status", flat=True).first()
+    return Card.objects.filter(jira_status=jira_status).exclude(status=internal or "").update(status=internal or "")

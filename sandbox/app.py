@@ -52,7 +52,9 @@ class Fault:
             or not str(raw.get("path", "")).startswith("/")
         ):
             raise ValueError(f"a fault needs a path starting with / and a kind in {sorted(FAULT_KINDS)}: {raw!r}")
-        known = {k: raw[k] for k in ("path", "kind", "status", "rate", "ms", "count", "retry_after", "after") if k in raw}
+        known = {
+            k: raw[k] for k in ("path", "kind", "status", "rate", "ms", "count", "retry_after", "after") if k in raw
+        }
         return cls(**known)
 
 

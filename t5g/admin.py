@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .models import Profile, SyncRun
+from .models import Profile, SyncRun, UpstreamWrite
 
 
 @admin.register(SyncRun)
@@ -32,3 +32,19 @@ admin.site.unregister(get_user_model())
 @admin.register(get_user_model())
 class T5GUserAdmin(UserAdmin):
     inlines = [ProfileInline]
+
+
+@admin.register(UpstreamWrite)
+class UpstreamWriteAdmin(admin.ModelAdmin):
+    list_display = ["at", "upstream", "action", "target", "method", "outcome", "status_code", "duration_ms", "run"]
+    list_filter = ["upstream", "outcome", "action"]
+    search_fields = ["target", "url", "error", "action"]
+    date_hierarchy = "at"
+    list_select_related = ["run"]
+    readonly_fields = [f.name for f in UpstreamWrite._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -81,3 +81,32 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class UpstreamWrite(models.Model):
+    """Every write T5G sends (or refused to send) upstream: the audit log."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "sent, no answer yet"
+        OK = "ok"
+        FAILED = "failed"
+        UNKNOWN = "unknown", "unknown (no answer)"
+        REFUSED = "refused", "refused: read-only mode"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    upstream = models.CharField(max_length=20, db_index=True)
+    action = models.CharField(max_length=100, blank=True, help_text="What T5G meant to do.")
+    target = models.CharField(max_length=100, blank=True, db_index=True, help_text="The case, card or bug.")
+    method = models.CharField(max_length=10)
+    url = models.TextField()
+    run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="writes")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SENT)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.upstream} {self.action or self.method} {self.target} {self.outcome}"

@@ -10,6 +10,8 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
+from ..writes import GuardedAdapter
+
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -24,11 +26,14 @@ def timeout() -> tuple[float, float]:
     return (settings.UPSTREAM_CONNECT_TIMEOUT, settings.UPSTREAM_READ_TIMEOUT)
 
 
-def retrying_session(*, methods: frozenset[str] = IDEMPOTENT, user_agent: str = "t5g") -> requests.Session:
+def retrying_session(
+    *, upstream: str | None = None, methods: frozenset[str] = IDEMPOTENT, user_agent: str = "t5g"
+) -> requests.Session:
     """A session that retries timeouts, 5xx and 429 with exponential backoff and jitter.
 
     Retry-After is honoured (capped). Only idempotent methods are retried unless the
-    caller says a POST is safe to repeat (the SSO token exchange is).
+    caller says a POST is safe to repeat (the SSO token exchange is). A session for an
+    `upstream` T5G writes to guards and records its writes (t5g/writes.py).
     """
     retry = Retry(
         total=settings.UPSTREAM_RETRIES,
@@ -46,7 +51,12 @@ def retrying_session(*, methods: frozenset[str] = IDEMPOTENT, user_agent: str = 
         raise_on_status=False,  # the last response comes back; check_response turns it into an UpstreamError
     )
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=max(10, settings.UPSTREAM_CONCURRENCY))
+    pool = max(10, settings.UPSTREAM_CONCURRENCY)
+    adapter = (
+        GuardedAdapter(upstream=upstream, max_retries=retry, pool_maxsize=pool)
+        if upstream
+        else HTTPAdapter(max_retries=retry, pool_maxsize=pool)
+    )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent

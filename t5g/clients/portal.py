@@ -34,7 +34,7 @@ class PortalClient:
         self.token_url = token_url
         self.offline_token = offline_token
         self.client_id = client_id
-        self.session = retrying_session()
+        self.session = retrying_session(upstream="portal")
         self._token_session = retrying_session(methods=frozenset({"POST"}))  # a token exchange is safe to repeat
         self._token: str | None = None
         self._token_expires = 0.0
@@ -137,6 +137,13 @@ class PortalClient:
         if not isinstance(body, list):
             raise UpstreamError(f"JIRA links of case {number}: expected a list")
         return body
+
+    # --- writes (guarded and recorded by the session: t5g/writes.py) ------------------------------
+    def add_notified_user(self, number: str, sso_username: str) -> None:
+        self._request(
+            "POST", f"/v1/cases/{number}/notifiedusers", f"notified users of case {number}",
+            json={"user": [{"ssoUsername": sso_username}]},
+        )  # fmt: skip
 
 
 def portal_client() -> PortalClient:
