@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Card, CardComment, StatusMapping, TeamMember
+from .models import Card, CardComment, CardIntent, StatusMapping, TeamMember
 from .services import apply_status_mapping
 
 
@@ -65,3 +65,12 @@ class StatusMappingAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
         for jira_status in statuses:
             apply_status_mapping(jira_status)
+
+
+@admin.register(CardIntent)
+class CardIntentAdmin(admin.ModelAdmin):
+    list_display = ["case", "state", "key", "attempts", "updated_at", "error"]
+    list_filter = ["state"]
+    search_fields = ["case__number", "key", "error"]
+    date_hierarchy = "updated_at"
+    raw_id_fields = ["case", "run"]

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 from cases.models import Case, Severity
 from t5g.models import Mirrored
@@ -97,6 +98,8 @@ class TeamMember(models.Model):
     notify_on_case = models.BooleanField(
         "notified on case", default=True, help_text="Added as a notified user on the cases assigned to them."
     )
+    # Breaks ties between members with as many open cards: the one assigned least recently goes first.
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -107,3 +110,30 @@ class TeamMember(models.Model):
     @property
     def account_list(self) -> list[str]:
         return [line.strip() for line in self.accounts.splitlines() if line.strip()]
+
+
+class CardIntent(models.Model):
+    """T5G's record that it is creating (or created) the card of a case, written before JIRA is asked.
+
+    One per case; a run claims it atomically, so two runs never create the same card, and an
+    outcome left unknown (the create timed out) is looked up in JIRA before anything is retried.
+    """
+
+    class State(models.TextChoices):
+        NEW = "new"
+        PENDING = "pending", "being created"
+        CREATED = "created"
+        UNKNOWN = "unknown", "outcome unknown"
+        FAILED = "failed"
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="card_intent")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.NEW)
+    key = models.CharField("card", max_length=32, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    run = models.ForeignKey("t5g.SyncRun", null=True, blank=True, on_delete=models.SET_NULL)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"card of {self.case_id}: {self.state}"

@@ -26,6 +26,8 @@ class Case(Mirrored):
     tags = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When T5G saw the case go from Closed back to open: its old card is reopened, not duplicated.
+    reopened_at = models.DateTimeField(null=True, blank=True)
     # The case's last-modified time when its JIRA links were last read, and when that was:
     # the issues sync re-reads links of cases that changed since (or whose copy is old).
     jira_links_seen = models.DateTimeField(null=True, blank=True, editable=False)

@@ -71,11 +71,21 @@ def sync_cases(
         query=settings.CASE_QUERY, modified_since=watermark(Case, since=since, full=full)
     ):
         seen.update(str(d.get("case_number")) for d in docs)
-        upsert(Case, parse_all(docs, parse_case, run=run, what="cases"), run=run, dry_run=dry_run)
+        rows = parse_all(docs, parse_case, run=run, what="cases")
+        reopened = reopened_cases(rows)
+        upsert(Case, rows, run=run, dry_run=dry_run)
+        if reopened and not dry_run:
+            Case.objects.filter(pk__in=reopened).update(reopened_at=timezone.now())
         report(len(seen), total, "cases")
     if full:
         removed = mark_removed(Case.objects.all(), seen, run=run, dry_run=dry_run)
         log.info("cases: %s left the query", removed)
+
+
+def reopened_cases(rows: list[dict]) -> list[str]:
+    """Cases stored as Closed that come back open: their old card is reopened rather than a new one made."""
+    now_open = [r["number"] for r in rows if r["status"] != "Closed"]
+    return list(Case.objects.filter(pk__in=now_open, status="Closed").values_list("pk", flat=True))
 
 
 # --- details, case comments and bug links ----------------------------------------------------------

@@ -65,6 +65,13 @@ def router(app: App) -> Router:
         world.close_case(number)
         return {"number": number, "status": "Closed"}
 
+    @control.route("POST", "/cases/{number}/reopen")
+    def reopen_case(request: Request, world: World, number: str):
+        if number not in world.cases:
+            return json_response({"error": f"no case {number}"}, 404)
+        world.reopen_case(number)
+        return {"number": number, "status": world.cases[number].status}
+
     @control.route("POST", "/cards/{key}/status")
     def card_status(request: Request, world: World, key: str):
         body = _body(request)

@@ -500,6 +500,13 @@ class World:
         self.touch_case(case)
         return case
 
+    def reopen_case(self, number: str) -> Case:
+        case = self.cases[number]
+        case.status = "Waiting on Red Hat"
+        case.resolved_at = None  # the closed date stays: the portal keeps when it was last closed
+        self.touch_case(case)
+        return case
+
     def set_card_status(self, key: str, status: str) -> JiraIssue:
         issue = self.issues[key]
         issue.status = status

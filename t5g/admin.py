@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .models import Profile, SyncRun, UpstreamWrite
+from . import notify
+from .models import Notification, Profile, SyncRun, UpstreamWrite
 
 
 @admin.register(SyncRun)
@@ -48,3 +49,23 @@ class UpstreamWriteAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "to", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to", "subject", "body", "last_error"]
+    date_hierarchy = "created_at"
+    # A record of what was sent: editing it would rewrite history. "Send again" retries a failed one.
+    readonly_fields = [f.name for f in Notification._meta.fields]
+    actions = ["send_again"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Send the selected failed notifications again")
+    def send_again(self, request, queryset) -> None:
+        failed = queryset.filter(status=Notification.Status.FAILED)
+        count = notify.send_again(ids=list(failed.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} notification(s) queued again.")

@@ -21,6 +21,7 @@ FEEDS = {
     "stats": ("stats",),
     "create_cards": ("cases", "cards"),
     "priority": ("cards",),
+    "tag_bugs": ("bugs",),
 }
 
 

@@ -31,15 +31,12 @@ JOBS: dict[str, str] = {
     "bugs": "bugs.services.sync_bugs",
     "escalations": "escalations.services.sync_escalations",
     "stats": "stats.services.compute_stats",
-    "create_cards": "t5g.jobs.record_only",
-    "priority": "t5g.jobs.record_only",
+    "create_cards": "cards.automation.create_cards",
+    "priority": "cards.automation.sync_priority",
+    "tag_bugs": "bugs.tagging.tag_bugs",
 }
 # The order `sync all` and the refresh button run them in: each reads what the one before wrote.
 SYNC_ORDER = ["cases", "details", "cards", "issues", "bugs", "escalations", "stats"]
-
-
-def record_only(*, run: SyncRun, **options) -> None:
-    """Placeholder until the JIRA automation lands: the run is recorded, nothing is done."""
 
 
 def get_service(job: str) -> Callable[..., None]:

@@ -33,6 +33,7 @@ class SyncRun(models.Model):
         STATS = "stats"
         CREATE_CARDS = "create_cards", "portal → JIRA cards"
         PRIORITY = "priority", "priority sync"
+        TAG_BUGS = "tag_bugs", "bug tagging"
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule"
@@ -110,3 +111,44 @@ class UpstreamWrite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.upstream} {self.action or self.method} {self.target} {self.outcome}"
+
+
+class Notification(models.Model):
+    """One email or Slack message T5G sends: recorded first, then delivered and retried by a task (t5g/notify.py)."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email"
+        SLACK = "slack"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        # Claimed by one delivery: a message queued twice (a redelivery, the resend) is sent once.
+        SENDING = "sending", "being sent"
+        SENT = "sent"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    to = models.TextField(help_text="Email addresses (comma-separated) or a Slack channel.")
+    subject = models.TextField(blank=True)
+    body = models.TextField()
+    # A Slack reply in the thread of an earlier message: it is sent after that one, with its ts.
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies", verbose_name="thread of"
+    )
+    slack_ts = models.CharField("Slack ts", max_length=32, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    attempted_at = models.DateTimeField("last attempt", null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to[:60]}: {(self.subject or self.body)[:60]} ({self.status})"
+
+    @property
+    def addresses(self) -> list[str]:
+        return [a.strip() for a in self.to.split(",") if a.strip()]

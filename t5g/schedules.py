@@ -5,19 +5,26 @@ import json
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-# name -> (job, schedule). A schedule is ("every", minutes) or ("cron", minute, hour).
-DEFAULT_SCHEDULES: dict[str, tuple[str, tuple]] = {
-    "case_sync": ("cases", ("every", 15)),
-    "card_sync": ("cards", ("cron", "21", "*")),
+# name -> (task kwargs, schedule). A schedule is ("every", minutes) or ("cron", minute, hour).
+DEFAULT_SCHEDULES: dict[str, tuple[dict, tuple]] = {
+    "case_sync": ({"job": "cases"}, ("every", 15)),
+    "card_sync": ({"job": "cards"}, ("cron", "21", "*")),
     # Staggered so each 12-hourly run sees the one before it finished.
-    "details_sync": ("details", ("cron", "24", "*/12")),
-    "issues_sync": ("issues", ("cron", "36", "*/12")),
-    "bugs_sync": ("bugs", ("cron", "48", "*/12")),
-    "escalations_sync": ("escalations", ("cron", "5", "*/2")),
-    "stats_daily": ("stats", ("cron", "40", "4")),
-    "portal_jira_sync": ("create_cards", ("cron", "10", "*")),
-    "priority_sync": ("priority", ("cron", "30", "5")),
+    "details_sync": ({"job": "details"}, ("cron", "24", "*/12")),
+    "issues_sync": ({"job": "issues"}, ("cron", "36", "*/12")),
+    "bugs_sync": ({"job": "bugs"}, ("cron", "48", "*/12")),
+    "escalations_sync": ({"job": "escalations"}, ("cron", "5", "*/2")),
+    "stats_daily": ({"job": "stats"}, ("cron", "40", "4")),
+    "portal_jira_sync": ({"job": "create_cards"}, ("cron", "10", "*")),
+    "priority_sync": ({"job": "priority"}, ("cron", "30", "5")),
+    "bug_tagging": ({"job": "tag_bugs"}, ("cron", "33", "0")),
+    # Nightly full reconciles: they catch cases and cards that left the query.
+    "case_full_sync": ({"job": "cases", "full": True}, ("cron", "15", "2")),
+    "card_full_sync": ({"job": "cards", "full": True}, ("cron", "45", "2")),
+    "notification_resend": ({}, ("every", 10)),
 }
+# The task of a schedule that is not a job.
+TASKS: dict[str, str] = {"notification_resend": "t5g.resend_notifications"}
 
 
 def _schedule(spec: tuple) -> dict:
@@ -35,9 +42,10 @@ def setup_schedules() -> list[str]:
     """Create the missing periodic tasks; never touch one that exists. Returns the names created."""
     existing = set(PeriodicTask.objects.filter(name__in=DEFAULT_SCHEDULES).values_list("name", flat=True))
     created = []
-    for name, (job, spec) in DEFAULT_SCHEDULES.items():
+    for name, (kwargs, spec) in DEFAULT_SCHEDULES.items():
         if name in existing:
             continue
-        PeriodicTask.objects.create(name=name, task="t5g.run_job", kwargs=json.dumps({"job": job}), **_schedule(spec))
+        task = TASKS.get(name, "t5g.run_job")
+        PeriodicTask.objects.create(name=name, task=task, kwargs=json.dumps(kwargs), **_schedule(spec))
         created.append(name)
     return created

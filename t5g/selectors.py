@@ -17,6 +17,7 @@ STALE_AFTER = {
     "stats": timedelta(hours=26),
     "create_cards": timedelta(hours=3),
     "priority": timedelta(hours=49),
+    "tag_bugs": timedelta(hours=49),
 }
 
 

@@ -179,6 +179,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Longer than the longest run, or Redis redelivers a still-running task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Notifications have their own queue: a message is not held up behind the sync jobs queued before it.
+CELERY_TASK_ROUTES = {"t5g.send_notification": {"queue": "notifications"}}
 
 # --- Static files ---------------------------------------------------------------
 STATIC_URL = "static/"
@@ -254,6 +256,21 @@ SLACK_TOKEN = _env("SLACK_TOKEN", "str", "xoxb-sandbox-token" if SANDBOX_URL els
 SLACK_ALERT_CHANNEL = _env("SLACK_ALERT_CHANNEL", "str", "#t5g-alerts" if SANDBOX_URL else "")
 if SLACK_ALERT_CHANNEL and not SLACK_TOKEN:
     SETTINGS_ERRORS.append(("SLACK_TOKEN", "required when SLACK_ALERT_CHANNEL is set"))
+# Notifications (t5g/notify.py): new cards by email and Slack, a card that could not be created, the bug-tagging
+# summary. An empty list or channel sends nothing there.
+NOTIFY_EMAILS = _env("NOTIFY_EMAILS", "list", [])  # the new-cards digest
+SLACK_HIGH_CHANNEL = _env("SLACK_HIGH_CHANNEL", "str", "#t5g-high" if SANDBOX_URL else "")  # new severity 1-2 cards
+SLACK_LOW_CHANNEL = _env("SLACK_LOW_CHANNEL", "str", "#t5g-low" if SANDBOX_URL else "")  # other new cards, failures
+if (SLACK_HIGH_CHANNEL or SLACK_LOW_CHANNEL) and not SLACK_TOKEN:
+    SETTINGS_ERRORS.append(("SLACK_TOKEN", "required when SLACK_HIGH_CHANNEL or SLACK_LOW_CHANNEL is set"))
+EMAIL_SUBJECT_PREFIX = _env("EMAIL_SUBJECT_PREFIX", "str", "[T5G]")
+# Bug tagging (bugs/tagging.py): keywords added to the bugs linked to the team's cases; none set, no tagging.
+BUG_TAG_KEYWORDS = [k.strip() for k in _env("BUG_TAG_KEYWORDS", "list", []) if k.strip()]
+if any(len(k.split()) > 1 for k in BUG_TAG_KEYWORDS):
+    # A Bugzilla whiteboard is space-separated: a keyword with a space in it would never be found there again.
+    SETTINGS_ERRORS.append(("BUG_TAG_KEYWORDS", f"expected comma-separated words, got {BUG_TAG_KEYWORDS!r}"))
+    BUG_TAG_KEYWORDS = []
+BUG_TAG_EMAILS = _env("BUG_TAG_EMAILS", "list", [])  # the tagging summary
 
 # JIRA: where the team's cards live and how escalations are found.
 JIRA_PROJECT = _env("JIRA_PROJECT", "str", "KNIECO")
@@ -270,6 +287,20 @@ JIRA_FIELDS = _env("JIRA_FIELDS", "json", {})
 if not isinstance(JIRA_FIELDS, dict):
     SETTINGS_ERRORS.append(("JIRA_FIELDS", 'expected a JSON object like {"Severity": "customfield_10840"}'))
     JIRA_FIELDS = {}
+# Card creation.
+JIRA_LABELS = _env("JIRA_LABELS", "list", [])  # labels new cards get besides JIRA_CARD_LABEL
+JIRA_INITIAL_STATUS = _env("JIRA_INITIAL_STATUS", "str", "To Do")  # new and reopened cards move here
+SEVERITY_PRIORITIES = {1: "Critical", 2: "Major", 3: "Normal", 4: "Minor"}
+_priorities = _env("SEVERITY_PRIORITIES", "json", {})
+if not isinstance(_priorities, dict) or not set(_priorities) <= {"1", "2", "3", "4"}:
+    SETTINGS_ERRORS.append(("SEVERITY_PRIORITIES", 'expected a JSON object like {"1": "Critical", "2": "Major"}'))
+else:
+    SEVERITY_PRIORITIES |= {int(k): str(v) for k, v in _priorities.items()}
+PORTAL_CASE_URL = _env("PORTAL_CASE_URL", "str", "https://access.redhat.com/support/cases/#/case/{case}")
+BUGZILLA_SHOW_URL = _env("BUGZILLA_SHOW_URL", "str", "https://bugzilla.redhat.com/show_bug.cgi?id={bug}")
+# A card creation whose outcome is unknown (or still pending) is looked up again after this long:
+# JIRA's search index lags behind its writes.
+CARD_INTENT_SETTLE_MINUTES = _env("CARD_INTENT_SETTLE_MINUTES", "int", 10)
 # Bugzilla bugs fetched per request.
 BUGZILLA_BATCH = _env("BUGZILLA_BATCH", "int", 200)
 

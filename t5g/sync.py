@@ -83,6 +83,9 @@ def upsert(
     now = timezone.now()
     for batch in chunks(rows, batch_size):
         fields = sorted({name for row in batch for name in row} - {pk})
+        if any(len(row) != len(fields) + 1 for row in batch):
+            # A row without a field would have it reset to its default on update.
+            raise ValueError(f"{model.__name__} rows must all carry the same fields")
         keys = [row[pk] for row in batch]
         stored = dict(
             (key, (updated, removed))

@@ -4,7 +4,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from . import jobs
+from . import jobs, notify
 
 log = logging.getLogger(__name__)
 
@@ -34,3 +34,18 @@ def run_job(self, job: str, trigger: str = "schedule", **options) -> int | None:
         delay = settings.JOB_RETRY_BACKOFF * 2**self.request.retries * random.uniform(0.5, 1.0)
         raise self.retry(exc=exc, countdown=delay) from exc
     return run.pk if run else None
+
+
+@shared_task(name="t5g.send_notification", bind=True, max_retries=None)
+def send_notification(self, notification_id: int) -> None:
+    """Deliver one notification. The row counts the tries (five, with exponential backoff): Celery's own
+    retry count restarts when the resend queues a message again."""
+    delay = notify.deliver(notification_id)
+    if delay is not None:
+        raise self.retry(countdown=delay)
+
+
+@shared_task(name="t5g.resend_notifications")
+def resend_notifications() -> int:
+    """Every ten minutes: queue again the notifications that are stuck (t5g/notify.py)."""
+    return notify.resend()

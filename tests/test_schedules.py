@@ -3,7 +3,7 @@ import json
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
-from t5g.schedules import DEFAULT_SCHEDULES
+from t5g.schedules import DEFAULT_SCHEDULES, TASKS
 
 PROMISED = {
     "case_sync": "every 15 minutes",
@@ -15,6 +15,10 @@ PROMISED = {
     "stats_daily": "40 4 * * *",
     "portal_jira_sync": "10 * * * *",
     "priority_sync": "30 5 * * *",
+    "bug_tagging": "33 0 * * *",
+    "case_full_sync": "15 2 * * *",
+    "card_full_sync": "45 2 * * *",
+    "notification_resend": "every 10 minutes",
 }
 
 
@@ -29,10 +33,11 @@ def test_it_creates_the_promised_schedules(db):
     call_command("setup_schedules")
     tasks = {t.name: t for t in PeriodicTask.objects.select_related("interval", "crontab")}
     assert {name: describe(tasks[name]) for name in PROMISED} == PROMISED
-    for name, (job, _) in DEFAULT_SCHEDULES.items():
-        assert tasks[name].task == "t5g.run_job"
-        assert json.loads(tasks[name].kwargs) == {"job": job}
+    for name, (kwargs, _) in DEFAULT_SCHEDULES.items():
+        assert tasks[name].task == TASKS.get(name, "t5g.run_job")
+        assert json.loads(tasks[name].kwargs) == kwargs
         assert tasks[name].enabled
+    assert json.loads(tasks["case_full_sync"].kwargs) == {"job": "cases", "full": True}
 
 
 def test_it_never_overwrites_an_admin_change(db):

@@ -205,7 +205,6 @@ class JiraClient:
                     batch = [k for k in batch if k not in gone]
         return found, missing
 
-
     # --- lookups for card creation ------------------------------------------------------------------------
     def cards_for_case(self, number: str, *, fields: list[str]) -> list[dict]:
         """Cards of the team's project whose summary names the case (what JIRA's text search finds)."""
@@ -236,7 +235,9 @@ class JiraClient:
     def transition_to(self, key: str, status: str) -> bool:
         """Move an issue to `status` through the workflow's transition to it; False when already there."""
         transitions = _call(lambda: self.jira.transitions(key), f"JIRA transitions of {key}")
-        match = [t for t in transitions if t.get("to", {}).get("name", t.get("name", "")).casefold() == status.casefold()]
+        match = [
+            t for t in transitions if t.get("to", {}).get("name", t.get("name", "")).casefold() == status.casefold()
+        ]
         if not match:
             current = _call(lambda: self.jira.issue(key, fields="status"), f"JIRA {key}").fields.status.name
             if current.casefold() == status.casefold():

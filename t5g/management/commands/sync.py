@@ -76,5 +76,5 @@ class Command(BaseCommand):
         return (
             f"{job}: fetched {run.fetched}, {verb} {run.created}, updated {run.updated}, "
             f"unchanged {run.unchanged}, rejected {run.rejected}"
-            + ("" if dry_run else f" (run {run.pk}, {run.duration.total_seconds():.1f}s, cpu {cpu:.1f}s)")
+            + ("" if dry_run else f" (run {run.pk}, {run.duration.total_seconds():.2f}s, cpu {cpu:.2f}s)")
         )
