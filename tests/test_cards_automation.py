@@ -182,3 +182,28 @@ def test_it_says_what_it_would_create(automation, team):
     call_command("create_cards", "--dry-run", stdout=out)
     assert f"create a card for {number} (Acme Telco, Urgent) → Anna Kowalski" in out.getvalue()
     assert cards_in_jira(automation, number) == []
+
+
+def test_it_creates_cards_when_email_fails_and_still_tells_slack(
+    automation, team, settings, django_capture_on_commit_callbacks
+):
+    from t5g.celery import app
+    from t5g.models import Notification
+    from tests.processes import free_port
+
+    settings.NOTIFY_EMAILS = ["field@example.com"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens: SMTP fails
+    settings.SLACK_HIGH_CHANNEL = "#e2e-high"
+    number = new_case(automation, account="Acme Telco", severity=1)
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = run_job(job="create_cards", trigger="manual")
+    finally:
+        app.conf.task_always_eager = False
+    assert run.outcome == "success" and len(cards_in_jira(automation, number)) == 1
+    email = Notification.objects.get(kind="email")
+    assert email.status == "failed" and number in email.subject
+    slack = [m for m in automation.get("slack") if m["channel"] == "#e2e-high" and number in m["text"]]
+    assert slack and "<@U000T5G>" in slack[0]["text"]  # mentions Anna Kowalski, the account's owner
