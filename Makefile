@@ -2,9 +2,9 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-# Debian packages the product needs: Redis (broker + cache), xmlsec1 (SAML signatures),
-# PostgreSQL (the scale-out database, used by the test suite).
-SYSTEM_PACKAGES := redis-server xmlsec1 postgresql
+# Debian packages the product needs: Redis (broker + cache), xmlsec1 (SAML signatures), Node's npm
+# (front-end libraries from package-lock.json), PostgreSQL and Chromium (the test suite's database and browser).
+SYSTEM_PACKAGES := redis-server xmlsec1 nodejs postgresql chromium
 WEB_PORT ?= 8000
 REDIS_PORT ?= 6391
 SANDBOX_PORT ?= 8800
@@ -14,7 +14,7 @@ USE_SANDBOX := $(if $(PORTAL_URL)$(JIRA_URL)$(BUGZILLA_URL)$(SANDBOX_URL),,yes)
 
 .PHONY: setup system-packages static run test test-sqlite test-pg lint bench
 
-setup: system-packages $(VENV)/.installed static
+setup: system-packages $(VENV)/.installed node_modules/.installed static
 
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
@@ -28,13 +28,20 @@ system-packages:
 			exit 1; \
 		fi; \
 	fi
+	@# Debian's nodejs leaves npm to its own package; NodeSource's ships it (and conflicts with that package).
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; } \
+		|| { echo "npm is missing: sudo apt-get install npm" >&2; exit 1; }
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-static: $(VENV)/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static: $(VENV)/.installed node_modules/.installed
 	@mkdir -p var
 	DEBUG=true $(PY) manage.py collectstatic --no-input -v0
 

@@ -1,5 +1,11 @@
 from django.conf import settings
 
+from .refresh import current_refresh
+
 
 def t5g(request) -> dict:
-    return {"READ_ONLY": settings.READ_ONLY, "SANDBOX_URL": settings.SANDBOX_URL}
+    context = {"READ_ONLY": settings.READ_ONLY, "SANDBOX_URL": settings.SANDBOX_URL}
+    if getattr(request, "user", None) and request.user.is_authenticated:
+        # One indexed query: the refresh widget in every page's header.
+        context["current_refresh"] = current_refresh()
+    return context

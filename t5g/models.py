@@ -152,3 +152,72 @@ class Notification(models.Model):
     @property
     def addresses(self) -> list[str]:
         return [a.strip() for a in self.to.split(",") if a.strip()]
+
+
+class Refresh(models.Model):
+    """A "refresh now": every source synced in order by one background task, its progress kept here so a
+    page reload (or another user) attaches to it. At most one is queued or running at a time."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    task_id = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    phase = models.CharField(max_length=20, blank=True, help_text="The source being synced.")
+    step = models.PositiveSmallIntegerField(default=0, help_text="Sources done.")
+    steps = models.PositiveSmallIntegerField(default=0)
+    # Progress inside the current phase (records), when the source reports it.
+    current = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Bumped by every progress report: a refresh that stops reporting has lost its worker.
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True, help_text="Per source: fetched, created, updated, error.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state"], condition=models.Q(state__in=["queued", "running"]), name="one_refresh_at_a_time"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"refresh {self.pk} ({self.state})"
+
+    @property
+    def active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if not self.steps:
+            return 0
+        if not self.active:
+            return 100
+        within = self.current / self.total if self.total else 0
+        return min(99, int(100 * (self.step + within) / self.steps))
+
+
+class ApiToken(models.Model):
+    """A bearer token for the read-only JSON API. Only its SHA-256 is stored; the key is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What it is for, e.g. the script that uses it.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False, help_text="The key's first characters, to recognise it.")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "import_export",
+    "csp",
     "t5g",
     "cases",
     "cards",
@@ -77,8 +79,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page needs a signed-in user unless its view says otherwise (@login_not_required).
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "t5g.urls"
@@ -102,6 +107,35 @@ TEMPLATES = [
 ]
 
 LOGIN_URL = "admin:login"
+
+# --- Security headers and cookies -------------------------------------------------
+# Secure cookies work over http://localhost and 127.0.0.1 too (browsers treat them as secure
+# contexts); Chromium drops djangosaml2's SameSite=None cookie unless it is Secure.
+SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "bool", True)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = _env("SESSION_COOKIE_AGE", "int", 12 * 3600)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Scripts only from our own static files: upstream text that slipped past escaping still cannot run.
+# Chart.js sizes its canvas with inline styles, hence 'unsafe-inline' for styles only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and send HSTS.
+if SITE_URL.startswith("https://"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = _env("SECURE_HSTS_SECONDS", "int", 3600)
 
 # --- Database -----------------------------------------------------------------
 # SQLite is the embedded default. Without WAL, IMMEDIATE transactions and a busy
@@ -185,7 +219,12 @@ CELERY_TASK_ROUTES = {"t5g.send_notification": {"queue": "notifications"}}
 # --- Static files ---------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+# Front-end libraries come from npm (package-lock.json; `make setup` runs `npm ci`) and are served by whitenoise.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed names need `collectstatic` first: `make setup` runs it.

@@ -49,3 +49,11 @@ def send_notification(self, notification_id: int) -> None:
 def resend_notifications() -> int:
     """Every ten minutes: queue again the notifications that are stuck (t5g/notify.py)."""
     return notify.resend()
+
+
+@shared_task(name="t5g.refresh", bind=True)
+def refresh(self, refresh_id: int) -> None:
+    """The refresh button's background sync (t5g/refresh.py)."""
+    from .refresh import run_refresh
+
+    run_refresh(refresh_id=refresh_id, task_id=self.request.id or "")

@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def stats(request):
+    return HttpResponse("to do")

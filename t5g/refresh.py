@@ -1,0 +1,109 @@
+"""Refresh now: every source synced in order by one background task, with its progress in the database.
+
+One refresh at a time (a constraint): a second press attaches to the running one. Progress lives
+in the Refresh row, not only in Celery's result backend, so a reload, another user or a Redis
+outage still sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .jobs import SYNC_ORDER, run_job
+from .models import Refresh, SyncRun
+
+log = logging.getLogger(__name__)
+
+ACTIVE = [Refresh.State.QUEUED, Refresh.State.RUNNING]
+# A refresh that reported nothing for this long has lost its worker (or was never picked up).
+SILENT_FOR = timedelta(minutes=15)
+# Progress inside a phase is written at most this often (seconds).
+PROGRESS_EVERY = 0.5
+
+
+def current_refresh() -> Refresh | None:
+    """The refresh running now, else the latest one."""
+    return Refresh.objects.order_by("-created_at").first()
+
+
+def start_refresh(*, user) -> tuple[Refresh, bool]:
+    """Queue a refresh, or attach to the one already queued or running. Returns (refresh, started)."""
+    _give_up_silent()
+    active = Refresh.objects.filter(state__in=ACTIVE).first()
+    if active:
+        return active, False
+    try:
+        with transaction.atomic():
+            refresh = Refresh.objects.create(requested_by=user, steps=len(SYNC_ORDER))
+    except IntegrityError:  # another press won the race: attach to it
+        return Refresh.objects.filter(state__in=ACTIVE).first(), False
+    from .tasks import refresh as refresh_task
+
+    try:
+        result = refresh_task.apply_async(args=[refresh.pk], retry=False)
+    except Exception as exc:  # noqa: BLE001 - the broker is down: say so, do not leave it queued forever
+        log.warning("refresh %s could not be queued: %s", refresh.pk, exc)
+        _finish(refresh, Refresh.State.FAILED, "The task queue (Redis) is unreachable; try again later.")
+        return refresh, False
+    Refresh.objects.filter(pk=refresh.pk).update(task_id=result.id)
+    refresh.task_id = result.id
+    log.info("refresh %s queued by %s (task %s)", refresh.pk, user, result.id)
+    return refresh, True
+
+
+def run_refresh(*, refresh_id: int, task_id: str = "") -> Refresh:
+    """Sync every source in SYNC_ORDER. A source that fails is reported and the others still run."""
+    refresh = Refresh.objects.get(pk=refresh_id)
+    if not refresh.active:
+        return refresh  # a redelivered task for a refresh already over
+    summary: dict[str, dict] = {}
+    last_write = 0.0
+
+    def progress(current: int, total: int, phase: str) -> None:
+        nonlocal last_write
+        if time.monotonic() - last_write >= PROGRESS_EVERY:
+            last_write = time.monotonic()
+            Refresh.objects.filter(pk=refresh.pk).update(current=current, total=total, updated_at=timezone.now())
+
+    for step, job in enumerate(SYNC_ORDER):
+        Refresh.objects.filter(pk=refresh.pk).update(
+            state=Refresh.State.RUNNING, phase=job, step=step, current=0, total=0, updated_at=timezone.now()
+        )
+        try:
+            run = run_job(job=job, trigger=SyncRun.Trigger.MANUAL, task_id=task_id, progress=progress)
+        except Exception as exc:  # noqa: BLE001 - recorded on the run; the other sources still refresh
+            summary[job] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+            continue
+        summary[job] = {
+            "fetched": run.fetched,
+            "created": run.created,
+            "updated": run.updated,
+            "rejected": run.rejected,
+            "joined": bool(getattr(run, "joined", False)),
+        }
+    failed = [job for job, result in summary.items() if "error" in result]
+    refresh.summary = summary
+    if failed:
+        _finish(refresh, Refresh.State.FAILED, f"{', '.join(failed)} failed; the other sources were refreshed.")
+    else:
+        _finish(refresh, Refresh.State.DONE)
+    return refresh
+
+
+def _finish(refresh: Refresh, state: str, error: str = "") -> None:
+    refresh.state, refresh.error = state, error
+    refresh.step, refresh.phase = refresh.steps, ""
+    refresh.finished_at = refresh.updated_at = timezone.now()
+    refresh.save()
+
+
+def _give_up_silent() -> None:
+    silent = Refresh.objects.filter(state__in=ACTIVE, updated_at__lt=timezone.now() - SILENT_FOR)
+    for refresh in silent:
+        log.warning("refresh %s gave no sign of life for %s: marked failed", refresh.pk, SILENT_FOR)
+        _finish(refresh, Refresh.State.FAILED, "Stopped: its worker went away. Press refresh to start again.")
