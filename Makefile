@@ -57,7 +57,7 @@ run: export SANDBOX_CASES := $(SANDBOX_CASES)
 run: export SANDBOX_URL := $(if $(USE_SANDBOX),http://127.0.0.1:$(SANDBOX_PORT),$(SANDBOX_URL))
 run: setup
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py setup_schedules
+	$(PY) manage.py setup_schedules --first-refresh
 	@echo "T5G starting: open $$SITE_URL/ (create an admin with: $(PY) manage.py createsuperuser)"
 	@$(if $(USE_SANDBOX),echo "No real upstream configured: serving the sandbox at $$SANDBOX_URL ($(SANDBOX_CASES) cases)")
 	exec $(VENV)/bin/honcho --procfile Procfile start \

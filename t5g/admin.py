@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from . import notify
+from . import admin_beat, notify  # noqa: F401 - admin_beat registers the schedules' admin
 from .models import Notification, Profile, SyncRun, UpstreamWrite
 
 

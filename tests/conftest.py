@@ -38,7 +38,10 @@ def redis_server(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
+    import t5g.cache
+
     cache.clear()
+    t5g.cache._redis_down_until = 0.0  # a test that stopped a Redis must not leave later ones degraded
 
 
 @pytest.fixture

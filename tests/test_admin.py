@@ -1,9 +1,13 @@
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django_celery_beat.models import PeriodicTask
 
 from t5g.jobs import run_job
+from t5g.models import SyncRun
+from t5g.schedules import setup_schedules
 from tests.factories import make_case, make_everything
+from tests.processes import celery_worker, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +42,16 @@ def test_it_lists_cards_in_a_bounded_number_of_queries(admin_client, django_asse
         Card.objects.create(key=f"T5G-{i}", case=case, jira_status="New", status="New")
     with django_assert_max_num_queries(12):
         assert admin_client.get(reverse("admin:cards_card_changelist")).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_a_schedule_now_as_a_manual_run(admin_client, log_dir):
+    setup_schedules()
+    task = PeriodicTask.objects.get(name="stats_daily")
+    with celery_worker(log_dir=log_dir):
+        response = admin_client.post(
+            "/admin/django_celery_beat/periodictask/", {"action": "run_now", "_selected_action": [task.pk]}
+        )
+        assert response.status_code == 302
+        wait_for(lambda: SyncRun.objects.filter(source="stats", outcome="success").exists(), timeout=30, what="run")
+    assert SyncRun.objects.get(source="stats").trigger == "manual"

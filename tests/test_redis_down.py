@@ -28,6 +28,7 @@ def test_it_keeps_serving_when_redis_stops(admin_client, log_dir):
         assert cache.get("probe") is None  # a miss, not an error
         for url in ["/", "/admin/", "/admin/cases/case/", "/admin/cards/card/", "/admin/t5g/syncrun/"]:
             assert admin_client.get(url).status_code == 200, url
+        assert "The cache is unreachable" in admin_client.get("/").content.decode()
         call_command("setup_schedules")
         run_job(job="stats", trigger="manual")
         # Each failed cache call is a refused connection, not a long timeout.
