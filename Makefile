@@ -12,7 +12,7 @@ SANDBOX_CASES ?= 2000
 # With no real upstream configured, `make run` serves the sandbox and points T5G at it.
 USE_SANDBOX := $(if $(PORTAL_URL)$(JIRA_URL)$(BUGZILLA_URL)$(SANDBOX_URL),,yes)
 
-.PHONY: setup system-packages static run test test-sqlite test-pg lint bench
+.PHONY: setup system-packages static run test test-sqlite test-pg test-scale lint bench
 
 setup: system-packages $(VENV)/.installed node_modules/.installed static
 
@@ -58,10 +58,14 @@ run: export SANDBOX_URL := $(if $(USE_SANDBOX),http://127.0.0.1:$(SANDBOX_PORT),
 run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py setup_schedules --first-refresh
-	@echo "T5G starting: open $$SITE_URL/ (create an admin with: $(PY) manage.py createsuperuser)"
+	@# Flower (task monitoring) signs in with FLOWER_BASIC_AUTH, or a password made once for this machine.
+	@test -n "$$FLOWER_BASIC_AUTH" -o -s var/flower-auth || \
+		(umask 077; echo "admin:$$(head -c 18 /dev/urandom | base64 | tr -d '/+=')" > var/flower-auth)
+	@echo "T5G starting: open $$SITE_URL/ $(if $(USE_SANDBOX),(sign in as member/member or admin/admin),(signing in through your IdP))"
+	@echo "Health: $$SITE_URL/health/  Flower: http://127.0.0.1:$${FLOWER_PORT:-5555}/ (user and password in var/flower-auth)"
 	@$(if $(USE_SANDBOX),echo "No real upstream configured: serving the sandbox at $$SANDBOX_URL ($(SANDBOX_CASES) cases)")
 	exec $(VENV)/bin/honcho --procfile Procfile start \
-		$(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) $(if $(USE_SANDBOX),sandbox) web worker beat
+		$(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) $(if $(USE_SANDBOX),sandbox) web worker beat flower
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -78,6 +82,13 @@ test-sqlite: setup
 
 test-pg: setup
 	tests/run postgres
+
+# The integration tests in the scale-out topology: PostgreSQL, a Redis with a password, and two
+# workers on separate queues (tests/test_scale.py) beside the worker-based tests.
+SCALE_TESTS := tests/test_scale.py tests/test_sync_runs.py tests/test_refresh.py tests/test_beat.py \
+	tests/test_notify.py tests/test_health.py tests/test_redis_down.py
+test-scale: setup
+	T5G_TEST_REDIS_PASSWORD=scale-$$RANDOM tests/run postgres $(SCALE_TESTS)
 
 # Benchmarks against the sandbox at each size; exits non-zero when a budget is missed. Not part of `make test`.
 SIZES ?= 1000,10000,100000

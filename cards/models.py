@@ -31,6 +31,10 @@ class StatusMapping(models.Model):
         return f"{self.jira_status} → {self.internal_status}"
 
 
+# The cards pages show: a case's active card, still in JIRA.
+LIVE = models.Q(active=True, removed_at__isnull=True)
+
+
 class Card(Mirrored):
     """The JIRA card the team works a case in. upstream_updated_at is JIRA's `updated`."""
 
@@ -61,7 +65,18 @@ class Card(Mirrored):
         constraints = [
             models.UniqueConstraint(fields=["case"], condition=models.Q(active=True), name="one_active_card_per_case")
         ]
-        indexes = [models.Index(fields=["status"]), models.Index(fields=["assignee"])]
+        # The live active cards (the ones pages show), by case for the cases table's join and
+        # internal-status facet, and by assignee for the engineer page: both answered from the index.
+        indexes = [
+            models.Index(fields=["status"]),
+            models.Index(fields=["assignee"]),
+            models.Index(fields=["case", "status", "active", "removed_at"], condition=LIVE, name="card_live_by_case"),
+            models.Index(
+                fields=["assignee", "case", "status", "severity", "active", "removed_at"],
+                condition=LIVE,
+                name="card_live_by_assignee",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.key

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import Case, CaseComment, Detail
+from t5g.cache import bump
+
+from .models import Case, CaseComment, Detail, SlaPartner
 
 
 class DetailInline(admin.StackedInline):
@@ -44,3 +46,23 @@ class CaseCommentAdmin(admin.ModelAdmin):
     list_select_related = ["case"]
     date_hierarchy = "created_at"
     raw_id_fields = ["case"]
+
+
+@admin.register(SlaPartner)
+class SlaPartnerAdmin(admin.ModelAdmin):
+    list_display = ["account", "urgent_days", "high_days", "normal_days", "low_days"]
+    list_editable = ["urgent_days", "high_days", "normal_days", "low_days"]
+    search_fields = ["account"]
+
+    # The cases table is cached until a sync bumps it: an SLA edit must show at once too.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        bump("cases")
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        bump("cases")
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        bump("cases")

@@ -80,6 +80,26 @@ def router(app: App) -> Router:
         issue = world.set_card_status(key, body["status"])
         return {"key": issue.key, "status": issue.status}
 
+    # Comments with any text, hostile markup included: what an upstream user could write, for tests
+    # that check T5G shows it as text.
+    @control.route("POST", "/cases/{number}/comments")
+    def case_comment(request: Request, world: World, number: str):
+        body = _body(request)
+        if number not in world.cases or not _comment_body(body):
+            return json_response({"error": 'expected an existing case number and {"body": "..."}'}, 400)
+        comment = world.add_case_comment(
+            number, body["body"], author=str(body.get("author") or ""), public=bool(body.get("public", True))
+        )
+        return json_response({"id": comment.id, "case": number}, 201)
+
+    @control.route("POST", "/cards/{key}/comments")
+    def card_comment(request: Request, world: World, key: str):
+        body = _body(request)
+        if key not in world.issues or not _comment_body(body):
+            return json_response({"error": 'expected an existing issue key and {"body": "..."}'}, 400)
+        comment = world.add_issue_comment(key, body["body"], author=str(body.get("author") or ""))
+        return json_response({"id": comment.id, "key": key}, 201)
+
     @control.route("GET", "/team")
     def team(request: Request, world: World):
         return [
@@ -105,6 +125,10 @@ def router(app: App) -> Router:
         return [{"case": case, "user": user} for case, user in world.notified]
 
     return control
+
+
+def _comment_body(body) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("body"), str) and bool(body["body"])
 
 
 def _body(request: Request):

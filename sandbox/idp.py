@@ -15,6 +15,11 @@ Response and the Assertion are both signed (RSA-SHA256, SHA-256 digests), the au
 NotOnOrAfter is five minutes ahead. An SP not registered is looked up at its entity id when that
 is an http(s) URL on loopback (cached for a minute). AuthnRequests may be unsigned unless the SP's
 metadata says AuthnRequestsSigned="true"; a signature that is present is always verified.
+
+Test faults: the login form may carry `_fault` (never shown in the form, so a browser never sends it)
+to get a correctly signed Response that an SP must still refuse: "expired" (NotOnOrAfter ten minutes
+ago), "audience" (issued to another SP's entity id) or "unsolicited" (no InResponseTo, as an
+IdP-initiated sign-in).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from urllib.parse import urlsplit
 
 import requests
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, SAMLError, samlp
+from saml2.assertion import Policy
 from saml2.attribute_converter import ac_factory
 from saml2.config import IdPConfig
 from saml2.mdstore import InMemoryMetaData
@@ -401,6 +407,10 @@ def _sso(request: Request, world: World, binding: str) -> Response:
 
     name_id = _name_id(name_id_format, user, sp.entity_id, server.config.entityid)
     authn = {**AUTHN, "authn_auth": server.config.entityid}
+    try:
+        faulted = _faulted(server, response_args, params.get("_fault"))
+    except Refused as exc:
+        return _page("Bad request", f"<p>{escape(str(exc))}</p>", 400)
     response = server.create_authn_response(
         user.identity(),
         userid=user.uid,
@@ -410,11 +420,35 @@ def _sso(request: Request, world: World, binding: str) -> Response:
         sign_assertion=True,
         sign_alg=SIG_RSA_SHA256,
         digest_alg=DIGEST_SHA256,
-        **response_args,
+        **faulted,
     )
     IDP.sessions[name_id.text] = (user.uid, sp.entity_id)
     fields = {"SAMLResponse": base64.b64encode(str(response).encode()).decode(), "RelayState": params.get("RelayState")}
     return _post_page(response_args["destination"], fields)
+
+
+# The audience of the "audience" fault: an SP the IdP knows (pysaml2 looks it up), registered on first use.
+OTHER_SP = "https://another-sp.example/saml2/metadata/"
+OTHER_SP_METADATA = f"""<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{OTHER_SP}">
+<md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+<md:AssertionConsumerService Binding="{BINDING_HTTP_POST}" Location="https://another-sp.example/saml2/acs/" index="1"/>
+</md:SPSSODescriptor></md:EntityDescriptor>"""
+
+
+def _faulted(server: Server, response_args: dict, fault: str | None) -> dict:
+    """The arguments of create_authn_response, bent by a test fault (see the module docstring)."""
+    if not fault:
+        return response_args
+    if fault == "expired":
+        policy = {"lifetime": {"minutes": -10}, "name_form": NAME_FORMAT_URI, "attribute_restrictions": None}
+        return {**response_args, "release_policy": Policy({"default": policy}, mds=server.metadata)}
+    if fault == "audience":
+        if OTHER_SP not in IDP.sps:
+            IDP.register(OTHER_SP_METADATA)
+        return {**response_args, "sp_entity_id": OTHER_SP}
+    if fault == "unsolicited":
+        return {**response_args, "in_response_to": None}
+    raise Refused(f"Unknown _fault {fault!r}: expected expired, audience or unsolicited.")
 
 
 def _name_id_format(message) -> str:

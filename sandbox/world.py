@@ -513,6 +513,22 @@ class World:
         self.touch_issue(issue)
         return issue
 
+    def add_case_comment(self, number: str, body: str, *, author: str = "", public: bool = True) -> Comment:
+        """A portal comment on a case, as a support engineer adds one; the case's change brings it to T5G."""
+        case = self.cases[number]
+        comment = Comment(str(self.next_id("comment")), author or text.SUPPORT_OWNERS[0], body, now(), public)
+        case.comments.append(comment)
+        self.touch_case(case)
+        return comment
+
+    def add_issue_comment(self, key: str, body: str, *, author: str = "") -> Comment:
+        """A JIRA comment on an issue by `author` (an account id; the issue's assignee by default)."""
+        issue = self.issues[key]
+        comment = Comment(str(self.next_id("comment")), author or issue.assignee or issue.reporter, body, now())
+        issue.comments.append(comment)
+        self.touch_issue(issue)
+        return comment
+
     def cards(self) -> list[JiraIssue]:
         return [i for i in self.issues.values() if i.project == CARD_PROJECT and CARD_LABEL in i.labels]
 

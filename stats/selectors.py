@@ -11,6 +11,7 @@ into scopes, so the work in Python grows with the number of groups, never of cas
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -34,6 +35,8 @@ from django.db.models.functions import Coalesce
 from cards.models import Card
 from cases.models import Case, CaseComment
 from escalations.models import Escalation
+
+from .models import DailyStats
 
 WEEK = timedelta(days=7)
 # Histogram buckets in days: (label, from, to); the last one is open-ended.
@@ -189,3 +192,34 @@ def durations(d: Day, name: str) -> list[tuple[int, str, str | None, float]]:
         .annotate(took=_days_to(field))
         .values_list("severity", "account", "engineer", "took")
     )
+
+
+# --- Reads of the stored stats (the pages, the API and the exports) ------------------------------
+
+
+def latest_stats(*, scope: str) -> DailyStats | None:
+    """The newest day's row of a scope, or None when the scope was never computed."""
+    return DailyStats.objects.filter(scope=scope).order_by("-date").first()
+
+
+def scope_exists(*, scope: str) -> bool:
+    return DailyStats.objects.filter(scope=scope).exists()
+
+
+def stats_history(*, scope: str, start: date, end: date, keys: Sequence[str]) -> list[dict]:
+    """{"date", key: value…} per stored day of a scope from start to end (both included), oldest first.
+
+    Only the named top-level metrics are read out of the JSON, in the database: a whole row of the
+    "all" scope carries every account's and engineer's breakdown, and a chart needs a dozen numbers.
+    A key missing from an old row comes back as None.
+    """
+    return list(
+        DailyStats.objects.filter(scope=scope, date__gte=start, date__lte=end)
+        .order_by("date")
+        .values("date", **{key: F(f"metrics__{key}") for key in keys})
+    )
+
+
+def stats_rows(*, scope: str, start: date, end: date) -> QuerySet[DailyStats]:
+    """The whole rows of a scope from start to end (both included), oldest first (a query set, to page)."""
+    return DailyStats.objects.filter(scope=scope, date__gte=start, date__lte=end).order_by("date")

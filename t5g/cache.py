@@ -16,6 +16,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django_redis.exceptions import ConnectionInterrupted
 
+from .metrics import record_view_cache
+
 T = TypeVar("T")
 
 # What each job's data feeds; a view caches on the generations of the names it reads.
@@ -82,6 +84,7 @@ def cached(name: str, *, feeds: Sequence[str], build: Callable[[], T], timeout: 
         name = hashlib.sha1(name.encode()).hexdigest()
     key = f"view:{name}:" + ".".join(str(values.get(k, 0)) for k in keys)
     value = cache.get(key)
+    record_view_cache(hit=value is not None)
     if value is None:
         value = build()
         cache.set(key, value, timeout)

@@ -177,7 +177,7 @@ class Refresh(models.Model):
     # Bumped by every progress report: a refresh that stops reporting has lost its worker.
     updated_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
-    summary = models.JSONField(default=dict, blank=True, help_text="Per source: fetched, created, updated, error.")
+    summary = models.JSONField(default=list, blank=True, help_text="Per source, in run order: counts or its error.")
     error = models.TextField(blank=True)
 
     class Meta:

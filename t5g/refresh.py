@@ -61,7 +61,8 @@ def run_refresh(*, refresh_id: int, task_id: str = "") -> Refresh:
     refresh = Refresh.objects.get(pk=refresh_id)
     if not refresh.active:
         return refresh  # a redelivered task for a refresh already over
-    summary: dict[str, dict] = {}
+    # A list, in the order the sources ran: PostgreSQL's jsonb does not keep a dict's key order.
+    summary: list[dict] = []
     last_write = 0.0
 
     def progress(current: int, total: int, phase: str) -> None:
@@ -77,16 +78,17 @@ def run_refresh(*, refresh_id: int, task_id: str = "") -> Refresh:
         try:
             run = run_job(job=job, trigger=SyncRun.Trigger.MANUAL, task_id=task_id, progress=progress)
         except Exception as exc:  # noqa: BLE001 - recorded on the run; the other sources still refresh
-            summary[job] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+            summary.append({"source": job, "error": f"{type(exc).__name__}: {exc}"[:500]})
             continue
-        summary[job] = {
+        summary.append({
+            "source": job,
             "fetched": run.fetched,
             "created": run.created,
             "updated": run.updated,
             "rejected": run.rejected,
             "joined": bool(getattr(run, "joined", False)),
-        }
-    failed = [job for job, result in summary.items() if "error" in result]
+        })  # fmt: skip
+    failed = [result["source"] for result in summary if "error" in result]
     refresh.summary = summary
     if failed:
         _finish(refresh, Refresh.State.FAILED, f"{', '.join(failed)} failed; the other sources were refreshed.")

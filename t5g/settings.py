@@ -45,6 +45,8 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 ALLOWED_HOSTS = _env("ALLOWED_HOSTS", "list", ["localhost", "127.0.0.1", "[::1]"])
 SITE_URL = _env("SITE_URL", "str", "http://127.0.0.1:8000").rstrip("/")
+# The project's own upstream sandbox (sandbox/): portal, JIRA, Bugzilla, Slack and the SAML IdP.
+SANDBOX_URL = _env("SANDBOX_URL", "str", "").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 TIME_ZONE = "UTC"  # stored and scheduled in UTC; DISPLAY_TIME_ZONE is for people
 DISPLAY_TIME_ZONE = _env("DISPLAY_TIME_ZONE", "str", "UTC")
@@ -61,7 +63,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "djangosaml2",
     "import_export",
+    "health_check",
+    "django_prometheus",
     "csp",
     "t5g",
     "cases",
@@ -73,9 +78,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: they time every request (metrics at /metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "t5g.log.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "djangosaml2.middleware.SamlSessionMiddleware",  # request.saml_session: the SAML exchange's own cookie
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -84,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "t5g.urls"
@@ -105,8 +115,6 @@ TEMPLATES = [
         },
     },
 ]
-
-LOGIN_URL = "admin:login"
 
 # --- Security headers and cookies -------------------------------------------------
 # Secure cookies work over http://localhost and 127.0.0.1 too (browsers treat them as secure
@@ -136,6 +144,57 @@ CONTENT_SECURITY_POLICY = {
 if SITE_URL.startswith("https://"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = _env("SECURE_HSTS_SECONDS", "int", 3600)
+
+# --- SAML sign-in -------------------------------------------------------------------
+# Every page but the health check needs a user signed in through SAML single sign-on (djangosaml2;
+# t5g/saml.py builds the SP configuration, on first use, from these settings).
+SAML_IDP_METADATA_URL = _env("SAML_IDP_METADATA_URL", "str", "")
+SAML_IDP_METADATA_FILE = _env("SAML_IDP_METADATA_FILE", "str", "")
+if SAML_IDP_METADATA_URL and SAML_IDP_METADATA_FILE:
+    SETTINGS_ERRORS.append(("SAML_IDP_METADATA_FILE", "set SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE, not both"))
+if not (SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE) and SANDBOX_URL:
+    SAML_IDP_METADATA_URL = f"{SANDBOX_URL}/idp/metadata/"
+if SAML_IDP_METADATA_URL and urlsplit(SAML_IDP_METADATA_URL).scheme not in ("http", "https"):
+    SETTINGS_ERRORS.append(("SAML_IDP_METADATA_URL", f"must be an http(s) URL, got {SAML_IDP_METADATA_URL!r}"))
+if SAML_IDP_METADATA_FILE and not Path(SAML_IDP_METADATA_FILE).is_file():
+    SETTINGS_ERRORS.append(("SAML_IDP_METADATA_FILE", f"no such file: {SAML_IDP_METADATA_FILE!r}"))
+# The SP's signing key and certificate; unset, a self-signed pair is made once under var/saml/.
+SAML_KEY_FILE = _env("SAML_KEY_FILE", "str", "")
+SAML_CERT_FILE = _env("SAML_CERT_FILE", "str", "")
+for _name, _file in (("SAML_KEY_FILE", SAML_KEY_FILE), ("SAML_CERT_FILE", SAML_CERT_FILE)):
+    if _file and not Path(_file).is_file():
+        SETTINGS_ERRORS.append((_name, f"no such file: {_file!r}"))
+if bool(SAML_KEY_FILE) != bool(SAML_CERT_FILE):
+    SETTINGS_ERRORS.append(("SAML_CERT_FILE", "SAML_KEY_FILE and SAML_CERT_FILE go together"))
+# Group names as the IdP sends them in isMemberOf, matched exactly.
+SAML_MEMBER_GROUP = _env("SAML_MEMBER_GROUP", "str", "t5g-team").strip()
+if not SAML_MEMBER_GROUP:
+    SETTINGS_ERRORS.append(("SAML_MEMBER_GROUP", "must name the group whose members may sign in"))
+SAML_ADMIN_GROUP = _env("SAML_ADMIN_GROUP", "str", "t5g-admins").strip()
+# Break-glass: a password sign-in at /login/ for staff users, for when the IdP is out of reach.
+LOCAL_LOGIN = _env("LOCAL_LOGIN", "bool", False)
+if SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE:
+    LOGIN_URL = "saml2_login"
+else:
+    LOGIN_URL = "login" if LOCAL_LOGIN else "saml_not_configured"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "saml_signed_out"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "t5g.saml.SamlBackend"]
+SAML_CONFIG_LOADER = "t5g.saml.config_loader"
+SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+SAML_LOGOUT_REQUEST_PREFERRED_BINDING = SAML_DEFAULT_BINDING
+SAML_DJANGO_USER_MAIN_ATTRIBUTE = "username"
+SAML_CREATE_UNKNOWN_USER = True
+SAML_ATTRIBUTE_MAPPING = {
+    "uid": ("username",),
+    "mail": ("email",),
+    "givenName": ("first_name",),
+    "sn": ("last_name",),
+}
+# The IdP's response arrives by a cross-site POST, which carries djangosaml2's cookie only when it is
+# SameSite=None, and Chromium drops SameSite=None cookies that are not Secure (djangosaml2 makes it
+# Secure with SESSION_COOKIE_SECURE). Without Secure, Lax works only when the IdP is same-site.
+SAML_SESSION_COOKIE_SAMESITE = "None" if SESSION_COOKIE_SECURE else "Lax"
 
 # --- Database -----------------------------------------------------------------
 # SQLite is the embedded default. Without WAL, IMMEDIATE transactions and a busy
@@ -214,6 +273,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Notifications have their own queue: a message is not held up behind the sync jobs queued before it.
+# Syncs and automation go to "sync", notifications to "notifications": in a scale-out each queue can
+# have its own workers (README, Operating it).
+CELERY_TASK_DEFAULT_QUEUE = "sync"
 CELERY_TASK_ROUTES = {"t5g.send_notification": {"queue": "notifications"}}
 
 # --- Static files ---------------------------------------------------------------
@@ -240,9 +302,8 @@ except Exception as exc:  # noqa: BLE001
 DEFAULT_FROM_EMAIL = _env("DEFAULT_FROM_EMAIL", "str", "t5g@localhost")
 
 # --- Upstreams ------------------------------------------------------------------------
-# SANDBOX_URL points every upstream at the project's own sandbox (sandbox/);
+# SANDBOX_URL (read in the core block) points every upstream at the project's own sandbox;
 # a real URL set for one upstream takes precedence for that upstream.
-SANDBOX_URL = _env("SANDBOX_URL", "str", "").rstrip("/")
 
 
 def _upstream_url(name: str, sandbox_path: str) -> str:
@@ -349,16 +410,41 @@ MAX_NEW_CARDS = _env("MAX_NEW_CARDS", "int", 20)
 if MAX_NEW_CARDS is not None and MAX_NEW_CARDS < 0:
     SETTINGS_ERRORS.append(("MAX_NEW_CARDS", "must not be negative"))
 
+# --- Monitoring ---------------------------------------------------------------------------
+# /metrics answers a scraper presenting METRICS_TOKEN as a bearer token, or one of these addresses.
+METRICS_TOKEN = _env("METRICS_TOKEN", "str", "")
+METRICS_ALLOWED_IPS = _env("METRICS_ALLOWED_IPS", "list", [])
+
 # --- Logging ---------------------------------------------------------------------------
 LOG_LEVEL = _env("LOG_LEVEL", "str", "INFO").upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
     SETTINGS_ERRORS.append(("LOG_LEVEL", f"unknown level {LOG_LEVEL!r}"))
     LOG_LEVEL = "INFO"
+# One JSON object per line in production (LOG_FORMAT=json, the default without DEBUG); readable text
+# in development. Every line carries the request id or Celery task id it belongs to (t5g/log.py).
+LOG_FORMAT = _env("LOG_FORMAT", "str", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    SETTINGS_ERRORS.append(("LOG_FORMAT", f"expected json or text, got {LOG_FORMAT!r}"))
+    LOG_FORMAT = "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "t5g.log.ContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s%(task_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(task_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django_redis": {"level": "WARNING"}},
+    "loggers": {
+        "django_redis": {"level": "WARNING"},
+        # At DEBUG and INFO pysaml2 and djangosaml2 log whole assertions and users' attributes.
+        "saml2": {"level": "WARNING"},
+        "djangosaml2": {"level": "WARNING"},
+        "xmlschema": {"level": "WARNING"},  # pysaml2's schemas: a line at every start otherwise
+    },
 }

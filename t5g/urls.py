@@ -1,11 +1,10 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cases import reports
 from stats import views as stats_views
 
-from . import views
+from . import health, metrics, saml, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +17,12 @@ urlpatterns = [
     path("weekly/", reports.weekly, name="weekly"),
     path("stats/", stats_views.stats, name="stats"),
     path("api/", include("t5g.api")),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("saml2/", include("t5g.saml")),
+    path("login/", saml.local_login, name="login"),
+    path("logout/", saml.logout, name="logout"),
+    path("admin/login/", saml.admin_login),  # before admin/: the admin signs in like every page
     path("admin/", admin.site.urls),
+    path("health/", health.health, name="health"),
+    path("health/ready/", health.ready, name="health_ready"),
+    path("metrics", metrics.metrics, name="metrics"),
 ]

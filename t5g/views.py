@@ -18,15 +18,19 @@ from .refresh import start_refresh
 from .selectors import source_freshness
 
 NEW_CASE_DAYS = 7
+# The home page lists at most this many of them (most severe first); the table has the rest.
+NEW_CASE_LIMIT = 100
 
 
 def _home_content() -> str:
     since = timezone.now() - timedelta(days=NEW_CASE_DAYS)
+    recent = Case.objects.filter(created_at__gte=since, removed_at__isnull=True)
     new_cases = list(
-        Case.objects.filter(created_at__gte=since, removed_at__isnull=True)
-        .order_by("severity", "-created_at")
-        .values("number", "account", "severity", "summary", "status", "created_at")
+        recent.order_by("severity", "-created_at").values(
+            "number", "account", "severity", "summary", "status", "created_at"
+        )[:NEW_CASE_LIMIT]
     )
+    total = len(new_cases) if len(new_cases) < NEW_CASE_LIMIT else recent.count()
     counts = dict(
         Card.objects.filter(active=True, removed_at__isnull=True)
         .values_list("status")
@@ -44,7 +48,14 @@ def _home_content() -> str:
     }
     return render_to_string(
         "t5g/home_content.html",
-        {"new_cases": new_cases, "days": NEW_CASE_DAYS, "chart": chart, "unmapped": counts.get("", 0)},
+        {
+            "new_cases": new_cases,
+            "total": total,
+            "since": since.date(),
+            "days": NEW_CASE_DAYS,
+            "chart": chart,
+            "unmapped": counts.get("", 0),
+        },
     )
 
 

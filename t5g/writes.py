@@ -38,13 +38,28 @@ def write_context(*, action: str, target: str = "", run=None):
 
 
 class GuardedAdapter(HTTPAdapter):
-    """An HTTPAdapter (retries included) that guards and records the writes it sends."""
+    """An HTTPAdapter (retries included) that guards and records the writes it sends, and counts
+    every request for /metrics."""
 
     def __init__(self, *, upstream: str, **kwargs):
         self.upstream = upstream
         super().__init__(**kwargs)
 
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
+        from .metrics import record_upstream
+
+        started, status = time.monotonic(), "error"
+        try:
+            response = self._send(request, **kwargs)
+            status = response.status_code
+            return response
+        except ReadOnlyError:
+            status = "refused"
+            raise
+        finally:
+            record_upstream(upstream=self.upstream, status=status, seconds=time.monotonic() - started)
+
+    def _send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
         if request.method in READS:
             return super().send(request, **kwargs)
         from .models import UpstreamWrite  # the adapter is built before apps load in some callers

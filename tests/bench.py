@@ -8,9 +8,11 @@ here, never in unit tests.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -40,10 +42,11 @@ class Result:
     budget: float | None = None  # the value must not exceed it (or fall below it, if higher is better)
     note: str = ""
     higher_is_better: bool = False
+    na: bool = False  # nothing to measure (a page not built yet): shown as n/a, no budget
 
     @property
     def ok(self) -> bool:
-        if self.budget is None:
+        if self.budget is None or self.na:
             return True
         return self.value >= self.budget if self.higher_is_better else self.value <= self.budget
 
@@ -176,10 +179,9 @@ def bench_sandbox_bugzilla(size: int, url: str, portal: requests.Session) -> lis
     ]
 
 
-# Jobs that make one upstream request per case (details, JIRA links) are read in full only up to
-# this size: at 100,000 cases that is 200,000 requests, hours against the real portal, and
-# exactly what the incremental design avoids. Bigger sizes time the incremental run instead.
-PER_CASE_FULL_LIMIT = 10_000
+# The database each size's sync section built, and the sandbox's team: the pages section measures
+# on it instead of syncing everything a second time.
+SYNCED: dict[int, tuple[Path, str]] = {}
 
 
 def bench_sync(size: int) -> list[Result]:
@@ -208,8 +210,6 @@ def bench_sync(size: int) -> list[Result]:
     try:
         out: list[Result] = []
         for job in ["cases", "details", "cards", "issues", "bugs", "escalations", "stats"]:
-            if job in ("details", "issues") and size > PER_CASE_FULL_LIMIT:
-                continue
             wall, cpu, calls, text = sync(job, "--full")
             rows = int(text.split("fetched ", 1)[1].split(",", 1)[0]) if "fetched " in text else 0
             note = f"{rows:,} rows, {calls:,} requests, {cpu / wall:.0%} of the time in our process"
@@ -225,6 +225,10 @@ def bench_sync(size: int) -> list[Result]:
         note = f"{changed} changes, {calls} requests, {cpu / wall:.0%} of the time in our process"
         out.append(Result(size, "incremental sync all after 1% churn: time", wall, "s", 10, note=note))
         out.append(Result(size, "incremental sync all after 1% churn: upstream requests", calls, "", note=note))
+        # ru_maxrss of waited-for children: the biggest `manage.py sync` process (a worker runs the same code).
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        out.append(Result(size, "sync: peak resident memory of the syncing process", peak, "MB"))
+        SYNCED[size] = (db, requests.get(f"{sandbox.url}/_sandbox/team", timeout=30).text)
         return out
     finally:
         sandbox.stop()
@@ -250,13 +254,213 @@ def table(results: list[Result]) -> str:
     lines = ["| cases | measure | value | budget | ok | notes |", "|---:|---|---:|---:|:-:|---|"]
     for r in results:
         budget = f"{'≥' if r.higher_is_better else '≤'} {r.budget:g} {r.unit}" if r.budget is not None else ""
-        lines.append(
-            f"| {r.size:,} | {r.name} | {r.value:,.1f} {r.unit} | {budget} | {'✓' if r.ok else '✗'} | {r.note} |"
-        )
+        value = "n/a" if r.na else f"{r.value:,.1f} {r.unit}"
+        ok = "–" if r.na else "✓" if r.ok else "✗"
+        lines.append(f"| {r.size:,} | {r.name} | {value} | {budget} | {ok} | {r.note} |")
     return "\n".join(lines)
 
 
-SECTIONS = {"sandbox": bench_sandbox, "sync": bench_sync}
+# --- pages -------------------------------------------------------------------------------------------------
+# Each page as a signed-in user sees it; {case}, {account} and {engineer} are filled from the synced data.
+PAGES = [
+    ("home", "/"),
+    ("cases table", "/cases/"),
+    ("all cases, longest open first", "/cases/?view=all&sort=-days_open"),
+    ("urgent cases", "/cases/?severity=1"),
+    ("case row fragment", "/cases/{case}/row/"),
+    ("updates", "/updates/"),
+    ("weekly", "/weekly/"),
+    ("stats", "/stats/"),
+    ("account page", "/accounts/{account}/"),
+    ("engineer page", "/engineers/{engineer}/"),
+    ("API cases", "/api/cases/"),
+]
+# Pages that show one page of rows: their size must not grow with the number of cases.
+TABLE_PAGES = {"cases table", "all cases, longest open first", "urgent cases", "API cases"}
+PAGE_BYTES_SLACK = 1.25  # a table page may be this much bigger than at the smallest size (longer counts, names)
+WARM_REPEAT, COLD_REPEAT = 30, 10
+_first_bytes: dict[str, tuple[int, int, int]] = {}  # page -> (size, bytes, rows) of the reference measurement
+
+# Run inside the scratch database by `manage.py shell`: the bench's signed-in user (a session row, no
+# SAML round trip), the sandbox's team (as `manage.py sandbox --demo-team` gives a demo), and which
+# case, account and engineer the pages show. Prints one JSON line.
+PAGES_SETUP = """
+import json, sys
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.db.models import Count
+from cards.models import Card, TeamMember
+from cases.models import Case
+
+team = json.loads(sys.stdin.read())
+if not TeamMember.objects.exists():
+    TeamMember.objects.bulk_create(TeamMember(name=u["name"], jira_user=u["jira_user"],
+        jira_account_id=u["jira_account_id"], email=u["email"], slack_id=u["slack_id"],
+        accounts="\\n".join(u["accounts"]), active=u["active"]) for u in team)
+user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"first_name": "Bench"})
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+case = (Case.objects.filter(status__in=["Waiting on Red Hat", "Waiting on Customer"])
+        .annotate(n=Count("comments")).order_by("-n", "number").values_list("number", flat=True).first())
+account = Case.objects.values("account").annotate(n=Count("number")).order_by("-n")[0]["account"]
+engineer = (Card.objects.exclude(assignee="").values("assignee").annotate(n=Count("key"))
+            .order_by("-n")[0]["assignee"])
+print(json.dumps({"session": session.session_key, "cookie": settings.SESSION_COOKIE_NAME,
+                  "case": case, "account": account, "engineer": engineer}))
+"""
+
+
+def _collect_static() -> None:
+    """The web app runs with DEBUG off, serving collected files: collect them when a source is newer."""
+    manifest = BASE_DIR / "var" / "static" / "staticfiles.json"
+    sources = [p for p in (BASE_DIR / "static").rglob("*") if p.is_file()]
+    if not manifest.exists() or any(p.stat().st_mtime > manifest.stat().st_mtime for p in sources):
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=BASE_DIR,
+                       env={**os.environ, "DEBUG": "true"}, check=True)  # fmt: skip
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def bench_pages(size: int) -> list[Result]:
+    """Every page served by gunicorn from a fully synced database, warm (cached) and cold (cache emptied)."""
+    from urllib.parse import quote
+
+    import redis
+
+    from tests.processes import RedisServer, free_port
+
+    _collect_static()
+    work = Path(tempfile.mkdtemp(prefix="t5g-bench-pages-"))
+    # Reusing the sync section's database, the pages need no upstream (they never call one).
+    sandbox = None if size in SYNCED else SandboxProcess(size, port=free_port())
+    cache_redis = RedisServer(work)
+    web = None
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "bench-only", "LOG_LEVEL": "WARNING",
+           "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}", "REDIS_URL": cache_redis.url,
+           "SANDBOX_URL": sandbox.url if sandbox else "http://127.0.0.1:9", "SITE_URL": site,
+           "UPSTREAM_CONCURRENCY": "12"}  # fmt: skip
+    try:
+        started = time.monotonic()
+        if size in SYNCED:  # the sync section's database, synced in full
+            db, team = SYNCED[size]
+            env["DATABASE_URL"] = f"sqlite:///{db}"
+            note_data = "the sync section's database"
+        else:
+            subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True)
+            for job in ["cases", "details", "cards", "issues", "bugs", "escalations", "stats"]:
+                subprocess.run([sys.executable, "manage.py", "sync", job, "--no-progress"], cwd=BASE_DIR, env=env,
+                               check=True, capture_output=True)  # fmt: skip
+            team = requests.get(f"{sandbox.url}/_sandbox/team", timeout=30).text
+            note_data = ""
+        synced = time.monotonic() - started
+        found = subprocess.run([sys.executable, "manage.py", "shell", "-c", PAGES_SETUP], cwd=BASE_DIR, env=env,
+                               input=team, check=True, capture_output=True, text=True).stdout  # fmt: skip
+        setup = json.loads(found.strip().splitlines()[-1])
+        if sandbox is not None:
+            sandbox.stop()  # the pages never call an upstream; its memory and CPU are not the web app's
+            sandbox = None
+
+        # As the Procfile starts it.
+        log = open(work / "gunicorn.log", "wb")  # noqa: SIM115 - closed with the process
+        web = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "t5g.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", os.environ.get("WEB_WORKERS", "2")],
+            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        client = requests.Session()
+        client.cookies.set(setup["cookie"], setup["session"])
+        deadline = time.monotonic() + 60
+        while True:
+            if web.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start: {(work / 'gunicorn.log').read_text()[-2000:]}")
+            try:
+                client.get(site + "/", timeout=30)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        # The view cache's database (django-redis's FLUSHDB is what cache.clear() does).
+        cache = redis.Redis.from_url(cache_redis.url.rsplit("/", 1)[0] + "/1")
+        values = {k: quote(str(setup[k]), safe="") for k in ("case", "account", "engineer")}
+        out = [Result(size, "pages: sync of every source before", synced, "s", note=note_data)]
+        for name, template in PAGES:
+            out += _bench_page(size, name, site + template.format(**values), client, cache)
+        rss = max(_rss_mb(pid) for pid in _children(web.pid))
+        out.append(Result(size, "pages: web worker resident memory at the end", rss, "MB", 200))
+        return out
+    finally:
+        if web is not None:
+            web.terminate()
+            web.wait(20)
+        if sandbox is not None:
+            sandbox.stop()
+        cache_redis.stop()
+
+
+def _bench_page(size: int, name: str, url: str, client: requests.Session, cache) -> list[Result]:
+    def get() -> requests.Response:
+        return client.get(url, timeout=120, allow_redirects=False)
+
+    try:
+        first = get()
+    except requests.RequestException as exc:
+        return [Result(size, f"page {name}", 0, "ms", na=True, note=f"{type(exc).__name__}")]
+    if first.status_code != 200:
+        return [Result(size, f"page {name}", 0, "ms", na=True, note=f"HTTP {first.status_code}")]
+    warm = timed(get, WARM_REPEAT)
+    cold = []
+    for _ in range(COLD_REPEAT):
+        cache.flushdb()  # every view's cached copy and generation gone: the page is built from the database
+        cold += timed(get, 1)
+    size_bytes = len(first.content)
+    warm_budget = 30 if size <= 10_000 else 50
+    out = [
+        Result(size, f"page {name}: warm, median", statistics.median(warm), "ms", warm_budget,
+               note=f"p95 {percentile(warm, 0.95):.1f} ms; {size_bytes:,} bytes"),
+        Result(size, f"page {name}: cold, median", statistics.median(cold), "ms", 300,
+               note=f"p95 {percentile(cold, 0.95):.1f} ms"),
+    ]  # fmt: skip
+    if name in TABLE_PAGES:
+        out += _compare_bytes(size, name, size_bytes, _rows_of(first))
+    return out
+
+
+def _rows_of(response: requests.Response) -> int:
+    if response.headers.get("Content-Type", "").startswith("application/json"):
+        return len(response.json().get("results", []))
+    return response.text.count('<tr id="case-')
+
+
+def _compare_bytes(size: int, name: str, size_bytes: int, rows: int) -> list[Result]:
+    """A table page against the same page at the smallest size: as many rows, about as many bytes.
+
+    A smaller database may not fill the page (fewer urgent cases than a page holds): then the page
+    at this size becomes the reference for the next."""
+    ref_size, ref_bytes, ref_rows = _first_bytes.setdefault(name, (size, size_bytes, rows))
+    if ref_size == size:
+        return []
+    if rows != ref_rows:
+        if rows > ref_rows:
+            _first_bytes[name] = (size, size_bytes, rows)
+        note = f"not compared: {rows} rows here, {ref_rows} at {ref_size:,} cases"
+        return [Result(size, f"page {name}: bytes", size_bytes, "B", note=note)]
+    note = f"{size_bytes / ref_bytes:.0%} of the {ref_size:,}-case page ({rows} rows each)"
+    return [Result(size, f"page {name}: bytes", size_bytes, "B", round(ref_bytes * PAGE_BYTES_SLACK), note=note)]
+
+
+SECTIONS = {"sandbox": bench_sandbox, "sync": bench_sync, "pages": bench_pages}
 
 
 def main() -> int:

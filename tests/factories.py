@@ -46,3 +46,20 @@ def make_everything() -> dict:
         "escalation": Escalation.objects.create(case=case, type="crit_sit", escalated_at=now),
         "stats": DailyStats.objects.create(date=now.date(), metrics={"open_cases": 1}),
     }
+
+
+# --- Reports, API and stats exports (issue 6) -------------------------------------------------------
+
+
+def make_card(case: Case | None, key: str | None = None, **fields) -> Card:
+    """The active card of `case` (or a card without a case)."""
+    defaults = dict(jira_status="In Progress", status="Debugging", assignee="Ada", upstream_updated_at=timezone.now())
+    key = key or f"T5G-{case.number if case else 'X'}"
+    return Card.objects.create(key=key, case=case, **{**defaults, **fields})
+
+
+def make_daily_stats(day, scope: str = "all", **metrics) -> DailyStats:
+    """A stats row with every metric present (zero or empty) but those given."""
+    from stats.services import empty_metrics
+
+    return DailyStats.objects.create(date=day, scope=scope, metrics={**empty_metrics(), **metrics})

@@ -72,15 +72,19 @@ class Process:
 
 
 class RedisServer:
-    def __init__(self, log_dir: Path):
+    """A private Redis; with a password when T5G_TEST_REDIS_PASSWORD is set (make test-scale)."""
+
+    def __init__(self, log_dir: Path, password: str | None = None):
+        password = password or os.environ.get("T5G_TEST_REDIS_PASSWORD", "")
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.url = f"redis://{':' + password + '@' if password else ''}127.0.0.1:{self.port}/0"
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.process = Process(
             f"redis-{self.port}",
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             *(["--requirepass", password] if password else [])],
             log_dir=log_dir,
-        )
+        )  # fmt: skip
         self.process.wait_for_log("Ready to accept connections")
 
     def stop(self) -> None:
@@ -103,7 +107,9 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def celery_worker(*, log_dir: Path, name: str = "worker", concurrency: int = 1, **env: str) -> Iterator[Process]:
+def celery_worker(
+    *, log_dir: Path, name: str = "worker", concurrency: int = 1, queues: str = "sync,notifications", **env: str
+) -> Iterator[Process]:
     process = Process(
         name,
         [
@@ -112,7 +118,7 @@ def celery_worker(*, log_dir: Path, name: str = "worker", concurrency: int = 1, 
             "t5g",
             "worker",
             "-Q",
-            "celery,notifications",
+            queues,
             "--loglevel",
             "INFO",
             "--concurrency",

@@ -1,5 +1,6 @@
 import pytest
 from django.core import mail
+from django.shortcuts import resolve_url
 
 from t5g import jobs
 from t5g.clients.http import UpstreamError
@@ -102,10 +103,10 @@ def test_it_shows_freshness_on_the_home_page(admin_client, unreachable_portal):
     assert "<td>Portal → JIRA cards</td>\n      <td>never" not in page
 
 
-def test_it_requires_sign_in_for_the_home_page(client):
+def test_it_requires_sign_in_for_the_home_page(client, settings):
     response = client.get("/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"].startswith(resolve_url(settings.LOGIN_URL))
 
 
 def test_it_marks_a_source_stale_when_it_fails_or_falls_behind(unreachable_portal):

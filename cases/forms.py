@@ -1,0 +1,121 @@
+"""The cases table's query string, validated: CaseQueryForm(request.GET).query() is a CaseQuery."""
+
+from __future__ import annotations
+
+from django import forms
+
+from cards.models import InternalStatus
+
+from .models import Severity
+from .selectors import (
+    DEFAULT_PER,
+    DEFAULT_SORT,
+    MAX_PER,
+    NO_CARD,
+    PRIO_VALUES,
+    SORT_ALIASES,
+    SORTS,
+    UNMAPPED,
+    VIEWS,
+    YES_NO,
+    CaseQuery,
+)
+
+# Free-text values (accounts, products, ...) longer than this are no real value: refused, not matched.
+MAX_VALUE_LENGTH = 255
+# A query string repeating one filter more often than this is refused rather than turned into a huge IN ().
+MAX_VALUES = 200
+
+
+class MultipleTextField(forms.Field):
+    """A repeatable parameter with free-text values (?account=A&account=B)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[str]:
+        values = [v.strip() for v in (value or []) if isinstance(v, str) and v.strip()]
+        if len(values) > MAX_VALUES:
+            raise forms.ValidationError(f"at most {MAX_VALUES} values, got {len(values)}.")
+        if too_long := [v for v in values if len(v) > MAX_VALUE_LENGTH]:
+            raise forms.ValidationError(f"a value longer than {MAX_VALUE_LENGTH} characters: {too_long[0][:40]}…")
+        return values
+
+
+def _choices(values) -> list[tuple[str, str]]:
+    return [(str(v), str(v)) for v in values]
+
+
+class CaseQueryForm(forms.Form):
+    """Parses the table's query string. Invalid parameters are left out of query() and named by messages()."""
+
+    view = forms.ChoiceField(choices=_choices(VIEWS), required=False)
+    q = forms.CharField(label="search", max_length=200, required=False)
+    severity = forms.TypedMultipleChoiceField(
+        choices=[(str(v), label) for v, label in Severity.choices], coerce=int, required=False
+    )
+    prio = forms.MultipleChoiceField(label="prio-list", choices=_choices(PRIO_VALUES), required=False)
+    critsit = forms.ChoiceField(label="crit sit", choices=_choices(YES_NO), required=False)
+    product = MultipleTextField(required=False)
+    account = MultipleTextField(required=False)
+    status = forms.MultipleChoiceField(
+        label="internal status", choices=_choices([*InternalStatus.values, UNMAPPED, NO_CARD]), required=False
+    )
+    case_status = MultipleTextField(label="case status", required=False)
+    assignee = MultipleTextField(required=False)
+    escalated = forms.ChoiceField(choices=_choices(YES_NO), required=False)
+    closed_not_done = forms.ChoiceField(label="case closed but card not done", choices=_choices("01"), required=False)
+    opened_after = forms.DateField(label="opened after", required=False, input_formats=["%Y-%m-%d"])
+    opened_before = forms.DateField(label="opened before", required=False, input_formats=["%Y-%m-%d"])
+    sort = forms.ChoiceField(
+        choices=_choices([*(f"{d}{s}" for s in (*SORTS, *SORT_ALIASES) for d in ("", "-"))]), required=False
+    )
+    page = forms.IntegerField(min_value=1, required=False)
+    per = forms.IntegerField(label="rows per page", min_value=1, max_value=MAX_PER, required=False)
+
+    def clean_sort(self) -> str:
+        sort = self.cleaned_data["sort"]
+        column = sort.lstrip("-")
+        return sort.replace(column, SORT_ALIASES.get(column, column)) if sort else sort
+
+    def clean(self):
+        data = super().clean()
+        after, before = data.get("opened_after"), data.get("opened_before")
+        if after and before and after > before:
+            self.add_error("opened_before", "must not be before “opened after”.")
+        return data
+
+    def query(self) -> CaseQuery:
+        """The query the valid parameters describe (an invalid one counts as absent)."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        return CaseQuery(
+            view=data.get("view") or "open",
+            q=data.get("q") or "",
+            severity=tuple(data.get("severity") or ()),
+            prio=tuple(data.get("prio") or ()),
+            critsit=data.get("critsit") or "",
+            product=tuple(data.get("product") or ()),
+            account=tuple(data.get("account") or ()),
+            status=tuple(data.get("status") or ()),
+            case_status=tuple(data.get("case_status") or ()),
+            assignee=tuple(data.get("assignee") or ()),
+            escalated=data.get("escalated") or "",
+            closed_not_done=data.get("closed_not_done") == "1",
+            opened_after=data.get("opened_after"),
+            opened_before=data.get("opened_before"),
+            sort=data.get("sort") or DEFAULT_SORT,
+            page=data.get("page") or 1,
+            per=data.get("per") or DEFAULT_PER,
+        )
+
+    def messages(self) -> list[str]:
+        """One line per invalid parameter, naming it as the URL does."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        out = []
+        for name, errors in self.errors.items():
+            label = name if name != "__all__" else "query"
+            for error in errors:
+                out.append(f"“{label}”: {error} This filter is ignored.")
+        return out

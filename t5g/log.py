@@ -1,0 +1,47 @@
+"""Log lines that say which request or task they belong to.
+
+RequestIdMiddleware gives every request an id (the caller's X-Request-ID when it sends a sane one)
+and returns it in the response; ContextFilter adds `request_id` and `task_id` (the running Celery
+task's) to every record, so one request's or one sync's lines can be found together.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import uuid
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        record.task_id = _task_id()
+        return True
+
+
+def _task_id() -> str:
+    from celery import current_task
+
+    try:
+        return (current_task and current_task.request.id) or ""
+    except Exception:  # noqa: BLE001 - outside a worker there is no task
+        return ""
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get("X-Request-ID", "")
+        token = request_id.set(given if SANE_ID.match(given) else uuid.uuid4().hex)
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id.get()
+            return response
+        finally:
+            request_id.reset(token)

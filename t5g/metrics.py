@@ -1,0 +1,190 @@
+"""/metrics: Prometheus metrics (django-prometheus for requests, plus T5G's own).
+
+Sync and card metrics are read from the database at scrape time, so every process (web, any
+worker) counts, and nothing is lost when a worker restarts. Upstream request and view-cache
+counters are kept in Redis (HINCRBY), shared by all processes for the same reason; with Redis
+down they are not counted, and nothing else is affected.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import Count, Max, Q
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+log = logging.getLogger(__name__)
+
+UPSTREAM_REQUESTS = "metrics:upstream:requests"  # field "<upstream>|<status>" -> count
+UPSTREAM_SECONDS = "metrics:upstream:seconds"  # field "<upstream>" -> total seconds
+UPSTREAM_BUCKETS = "metrics:upstream:buckets"  # field "<upstream>|<le>" -> count at or under le
+VIEW_CACHE = "metrics:view_cache"  # field "hit" / "miss" -> count
+BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def _redis():
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")
+
+
+def record_upstream(*, upstream: str, status: int | str, seconds: float) -> None:
+    """Count one upstream request (its final answer, after retries) and its latency."""
+    try:
+        pipe = _redis().pipeline(transaction=False)
+        pipe.hincrby(UPSTREAM_REQUESTS, f"{upstream}|{status}", 1)
+        pipe.hincrbyfloat(UPSTREAM_SECONDS, upstream, seconds)
+        for le in BUCKETS:
+            if seconds <= le:
+                pipe.hincrby(UPSTREAM_BUCKETS, f"{upstream}|{le}", 1)
+        pipe.execute()
+    except Exception:  # noqa: BLE001 - metrics must never break a sync
+        log.debug("upstream metrics not recorded", exc_info=True)
+
+
+def record_view_cache(*, hit: bool) -> None:
+    try:
+        _redis().hincrby(VIEW_CACHE, "hit" if hit else "miss", 1)
+    except Exception:  # noqa: BLE001 - nor a page
+        log.debug("cache metrics not recorded", exc_info=True)
+
+
+class T5GCollector:
+    """T5G's own metrics, computed at each scrape."""
+
+    def collect(self) -> Iterator:
+        yield from self._sync()
+        yield from self._cards()
+        yield from self._redis_counters()
+
+    def _sync(self) -> Iterator:
+        from .models import SyncRun
+        from .selectors import source_freshness
+
+        now = timezone.now()
+        Outcome = SyncRun.Outcome
+        rows = SyncRun.objects.values("source").annotate(
+            failures=Count("pk", filter=Q(outcome=Outcome.FAILED)),
+            running=Count("pk", filter=Q(outcome=Outcome.RUNNING)),
+            last_finished=Max("pk", filter=Q(finished_at__isnull=False)),
+        )
+        by_source = {row["source"]: row for row in rows}
+        last_runs = SyncRun.objects.in_bulk([r["last_finished"] for r in rows if r["last_finished"]])
+
+        since = GaugeMetricFamily(
+            "t5g_sync_seconds_since_success", "Seconds since the source last synced successfully", labels=["source"]
+        )
+        success = GaugeMetricFamily(
+            "t5g_sync_last_success_timestamp_seconds", "When the source last synced successfully", labels=["source"]
+        )
+        failing = GaugeMetricFamily(
+            "t5g_sync_failing", "1 when the source's latest finished run failed", labels=["source"]
+        )
+        failures = CounterMetricFamily("t5g_sync_failures", "Runs that failed after their retries", labels=["source"])
+        running = GaugeMetricFamily("t5g_sync_running", "Runs in progress", labels=["source"])
+        duration = GaugeMetricFamily(
+            "t5g_sync_last_duration_seconds", "Duration of the source's latest finished run", labels=["source"]
+        )
+        rows_metric = GaugeMetricFamily(
+            "t5g_sync_last_rows", "Rows of the source's latest finished run, by kind", labels=["source", "kind"]
+        )
+        for state in source_freshness():
+            source, row = state.source, by_source.get(state.source, {})
+            if state.last_success:
+                since.add_metric([source], (now - state.last_success).total_seconds())
+                success.add_metric([source], state.last_success.timestamp())
+            failing.add_metric([source], float(state.failing))
+            failures.add_metric([source], row.get("failures", 0))
+            running.add_metric([source], row.get("running", 0))
+            run = last_runs.get(row.get("last_finished"))
+            if run:
+                duration.add_metric([source], run.duration.total_seconds())
+                for kind in ("fetched", "created", "updated", "unchanged", "rejected"):
+                    rows_metric.add_metric([source, kind], getattr(run, kind))
+        yield from (since, success, failing, failures, running, duration, rows_metric)
+
+    def _cards(self) -> Iterator:
+        from .models import UpstreamWrite
+
+        created = UpstreamWrite.objects.filter(action="create card", outcome=UpstreamWrite.Outcome.OK).count()
+        yield CounterMetricFamily("t5g_cards_created", "JIRA cards T5G created", value=created)
+        writes = CounterMetricFamily(
+            "t5g_upstream_writes", "Writes T5G sent (or refused) upstream, by outcome", labels=["upstream", "outcome"]
+        )
+        for row in UpstreamWrite.objects.values("upstream", "outcome").annotate(n=Count("pk")):
+            writes.add_metric([row["upstream"], row["outcome"]], row["n"])
+        yield writes
+
+    def _redis_counters(self) -> Iterator:
+        try:
+            pipe = _redis().pipeline(transaction=False)
+            for key in (UPSTREAM_REQUESTS, UPSTREAM_SECONDS, UPSTREAM_BUCKETS, VIEW_CACHE):
+                pipe.hgetall(key)
+            requests_, seconds, buckets, view_cache = (
+                {k.decode(): float(v) for k, v in h.items()} for h in pipe.execute()
+            )
+        except Exception:  # noqa: BLE001 - Redis down: these are simply missing from this scrape
+            log.debug("metrics: Redis unreachable", exc_info=True)
+            return
+        counts = CounterMetricFamily(
+            "t5g_upstream_requests", "Upstream requests by final status", labels=["upstream", "status"]
+        )
+        totals: dict[str, float] = {}
+        for field, value in sorted(requests_.items()):
+            upstream, status = field.split("|", 1)
+            counts.add_metric([upstream, status], value)
+            totals[upstream] = totals.get(upstream, 0) + value
+        yield counts
+        latency = HistogramMetricFamily(
+            "t5g_upstream_request_seconds", "Upstream request latency, retries included", labels=["upstream"]
+        )
+        for upstream, total in sorted(totals.items()):
+            cumulative = [(str(le), buckets.get(f"{upstream}|{le}", 0)) for le in BUCKETS]
+            latency.add_metric([upstream], [*cumulative, ("+Inf", total)], sum_value=seconds.get(upstream, 0))
+        yield latency
+        hits, misses = view_cache.get("hit", 0), view_cache.get("miss", 0)
+        cache = CounterMetricFamily("t5g_view_cache_requests", "Cached views served, by result", labels=["result"])
+        cache.add_metric(["hit"], hits)
+        cache.add_metric(["miss"], misses)
+        yield cache
+        if hits + misses:
+            ratio = hits / (hits + misses)
+            yield GaugeMetricFamily("t5g_view_cache_hit_ratio", "Share of cached-view reads that hit", ratio)
+
+
+T5G_REGISTRY = CollectorRegistry(auto_describe=False)
+T5G_REGISTRY.register(T5GCollector())
+
+
+def _allowed(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    given = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return True
+    return request.META.get("REMOTE_ADDR", "") in settings.METRICS_ALLOWED_IPS
+
+
+@require_GET
+@login_not_required
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text: a bearer token (METRICS_TOKEN) or an allowed address (METRICS_ALLOWED_IPS)."""
+    if not _allowed(request):
+        return HttpResponse("metrics need the METRICS_TOKEN bearer token\n", status=401, content_type="text/plain",
+                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several gunicorn workers: each wrote its request metrics to files there.
+        base = CollectorRegistry()
+        MultiProcessCollector(base)
+    else:
+        base = REGISTRY
+    return HttpResponse(generate_latest(base) + generate_latest(T5G_REGISTRY), content_type=CONTENT_TYPE_LATEST)
