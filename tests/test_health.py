@@ -74,3 +74,11 @@ def test_it_keeps_readiness_to_what_pages_need():
     response = Client().get("/health/ready/?format=json")
     assert response.status_code == 200
     assert set(response.json().values()) == {"OK"}
+
+
+def test_it_gives_beat_time_to_record_its_first_runs():
+    setup_schedules()  # just made: beat has not saved a run yet
+    assert check(Client().get("/health/?format=json"), "Beat") == "OK"
+    PeriodicTask.objects.update(date_changed=timezone.now() - timedelta(hours=1))
+    silent = check(Client().get("/health/?format=json"), "Beat")
+    assert silent == "Unavailable: no schedule has ever run: is beat running?"
