@@ -34,6 +34,7 @@ from django.views.decorators.http import require_GET
 from bugs.models import Bug, Issue
 from cards.models import Card, CardComment, InternalStatus, TeamMember
 from cases.models import Case, Severity
+from cases.selectors import Page
 from escalations.models import Escalation
 from stats import selectors as stats_selectors
 from stats import views as stats_views
@@ -254,28 +255,13 @@ def _report_order() -> list:
             "case__severity", "case_id"]  # fmt: skip
 
 
-@dataclass
-class CardPage:
+@dataclass(kw_only=True)
+class CardPage(Page):
     """One page of the cards of a report, in report order."""
 
     cards: list[Card]
-    total: int
-    number: int
-    per: int
     continued: bool = False  # its first account began on the page before
     continues: bool = False  # its last account continues on the next page
-
-    @property
-    def num_pages(self) -> int:
-        return max(1, ceil(self.total / self.per))
-
-    @property
-    def start(self) -> int:
-        return (self.number - 1) * self.per + 1 if self.total else 0
-
-    @property
-    def end(self) -> int:
-        return min(self.total, self.number * self.per)
 
 
 def changed_cards_page(*, since: datetime, page: int, per: int = UPDATES_PER_PAGE) -> CardPage:

@@ -486,9 +486,10 @@ def _top(qs: QuerySet[Case], column: str) -> Facet:
 
 
 # --- a page of the table -----------------------------------------------------------------------------------
-@dataclass
-class CasePage:
-    rows: list[Case]
+@dataclass(kw_only=True)
+class Page:
+    """Where one page sits in a list of `total` items, `per` a page (the table's and the reports' pages)."""
+
     total: int
     number: int
     per: int
@@ -512,6 +513,11 @@ class CasePage:
     @property
     def has_next(self) -> bool:
         return self.number < self.num_pages
+
+
+@dataclass(kw_only=True)
+class CasePage(Page):
+    rows: list[Case]
 
 
 def case_page(*, query: CaseQuery, total: int | None = None) -> CasePage:
