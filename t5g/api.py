@@ -462,41 +462,42 @@ def _linked_cases() -> Prefetch:
     return Prefetch("cases", queryset=Case.objects.order_by("number").only("number"), to_attr="linked")
 
 
-@api_view
-def bugs(request: HttpRequest) -> dict:
-    """Bugzilla bugs with their cases, most recently changed first; filters: case, status, q (summary)."""
+def _linked_list(request: HttpRequest, rows, *, search, order: str, serialize) -> dict:
+    """Bugs or JIRA issues with their cases, most recently changed first; filters: case, status, q."""
 
     def build() -> dict:
-        rows = _live(Bug.objects.all(), request)
+        found = _live(rows, request)
         if number := request.GET.get("case"):
-            rows = rows.filter(cases=number)
+            found = found.filter(cases=number)
         if status := request.GET.getlist("status"):
-            rows = rows.filter(status__in=status)
+            found = found.filter(status__in=status)
         if q := request.GET.get("q", "").strip():
-            rows = rows.filter(summary__icontains=q)
-        rows = rows.order_by("-upstream_updated_at", "id").prefetch_related(_linked_cases())
-        return paged(request, rows, _with_cases(_bug))
+            found = found.filter(search(q))
+        found = found.order_by("-upstream_updated_at", order).prefetch_related(_linked_cases())
+        return paged(request, found, _with_cases(serialize))
 
     # The links to cases come with the cases' sync too.
     return cached_list(request, feeds=("bugs", "cases"), build=build)
 
 
 @api_view
+def bugs(request: HttpRequest) -> dict:
+    """Bugzilla bugs with their cases; q searches the summary."""
+    return _linked_list(
+        request, Bug.objects.all(), search=lambda q: Q(summary__icontains=q), order="id", serialize=_bug
+    )
+
+
+@api_view
 def issues(request: HttpRequest) -> dict:
-    """JIRA bugs linked to cases, with their cases; filters: case, status, q (key or summary)."""
-
-    def build() -> dict:
-        rows = _live(Issue.objects.all(), request)
-        if number := request.GET.get("case"):
-            rows = rows.filter(cases=number)
-        if status := request.GET.getlist("status"):
-            rows = rows.filter(status__in=status)
-        if q := request.GET.get("q", "").strip():
-            rows = rows.filter(Q(key__icontains=q) | Q(summary__icontains=q))
-        rows = rows.order_by("-upstream_updated_at", "key").prefetch_related(_linked_cases())
-        return paged(request, rows, _with_cases(_issue))
-
-    return cached_list(request, feeds=("bugs", "cases"), build=build)
+    """JIRA bugs linked to cases, with their cases; q searches the key and summary."""
+    return _linked_list(
+        request,
+        Issue.objects.all(),
+        search=lambda q: Q(key__icontains=q) | Q(summary__icontains=q),
+        order="key",
+        serialize=_issue,
+    )
 
 
 @api_view
