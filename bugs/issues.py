@@ -16,7 +16,7 @@ from cases.services import cases_to_refresh
 from t5g.clients.jira import ISSUE_KEY, JiraClient, fields_of, issue_key, jira_client, name_of, objects_of, user_of
 from t5g.clients.portal import portal_client
 from t5g.models import SyncRun
-from t5g.sync import Progress, Throttled, chunks, no_progress, parse_all, pooled, upsert
+from t5g.sync import Progress, Throttled, chunks, no_progress, parse_all, pooled, update_rows, upsert
 from t5g.upstream import parse_time, str_list, text
 
 from .models import Issue
@@ -117,10 +117,7 @@ def link_issues(keys_by_case: dict[str, list[str]]) -> None:
 
 def mark_links_read(seen: dict[str, datetime | None]) -> None:
     now = timezone.now()
-    Case.objects.bulk_update(
-        [Case(number=n, jira_links_seen=at, jira_links_read_at=now) for n, at in seen.items()],
-        ["jira_links_seen", "jira_links_read_at"],
-    )
+    update_rows(Case, [{"number": n, "jira_links_seen": at, "jira_links_read_at": now} for n, at in seen.items()])
 
 
 def sync_issues(

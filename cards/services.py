@@ -218,7 +218,8 @@ def store_cards(parsed: list[dict], *, run: SyncRun, dry_run: bool) -> None:
         comments = [c for p in parsed if p["card"]["key"] in written for c in p["comments"]]
         upsert(CardComment, comments, run=run, dry_run=dry_run, count=False)
         if not dry_run:
-            drop_deleted_comments([p for p in parsed if p["all_comments"]])
+            # A card new to us has no older comments to drop.
+            drop_deleted_comments([p for p in parsed if p["all_comments"] and p["card"]["key"] in stored_case])
             # Only a written card can change which card a case shows: a new card, one back on the query, or
             # one moved to another case (both cases then).
             cases = [c["case_id"] for c in cards if c["key"] in written] + [stored_case.get(k) for k in written]
@@ -239,15 +240,22 @@ def refresh_active(cases: Iterable[str | None]) -> None:
     """At most one active card per case: the newest still on the query. Set-based, 500 cases a query."""
     for batch in chunks(sorted({c for c in cases if c}), 500):
         newest: dict[str, str] = {}
-        candidates = Card.objects.filter(case_id__in=batch, removed_at__isnull=True)
-        for case, key in candidates.order_by("case_id", F("created_at").desc(nulls_last=True), "-key").values_list(
-            "case_id", "key"
-        ):
-            newest.setdefault(case, key)
-        winners = list(newest.values())
-        # Off first, then on: the partial unique index is checked row by row.
-        Card.objects.filter(case_id__in=batch, active=True).exclude(pk__in=winners).update(active=False)
-        Card.objects.filter(pk__in=winners, active=False).update(active=True)
+        active: set[str] = set()
+        cards = Card.objects.filter(case_id__in=batch).order_by(
+            "case_id", F("created_at").desc(nulls_last=True), "-key"
+        )
+        for case, key, is_active, removed_at in cards.values_list("case_id", "key", "active", "removed_at"):
+            if removed_at is None:
+                newest.setdefault(case, key)
+            if is_active:
+                active.add(key)
+        winners = set(newest.values())
+        # Off first, then on: the partial unique index is checked row by row. Only the cards that change are
+        # named: each key in an IN list costs Django more than the database.
+        if off := active - winners:
+            Card.objects.filter(pk__in=off).update(active=False)
+        if on := winners - active:
+            Card.objects.filter(pk__in=on).update(active=True)
 
 
 def retire_removed() -> None:

@@ -94,11 +94,17 @@ def cases_to_refresh(*, seen: str, read_at: str, full: bool, since: datetime | N
 
     `seen` names the field holding the case's last-modified time when that copy was read
     (comparing two upstream times stays exact whatever our clock says); `read_at` when.
+    Without `since`, only cases open or changed in the last HISTORY_DAYS: a first load reads one
+    request per case, and years of closed cases nobody opens again would make it hours long. A case
+    read while open keeps its copy; `since` backfills older history on purpose.
     """
     cases = Case.objects.filter(removed_at__isnull=True)
     if since:
         cases = cases.filter(upstream_updated_at__gte=since)
-    elif not full:
+    elif settings.HISTORY_DAYS:
+        cutoff = timezone.now() - timedelta(days=settings.HISTORY_DAYS)
+        cases = cases.filter(~Q(status="Closed") | Q(upstream_updated_at__gte=cutoff))
+    if not since and not full:
         too_old = timezone.now() - timedelta(hours=settings.REFRESH_AFTER_HOURS)
         cases = cases.filter(
             Q(**{f"{seen}__isnull": True})

@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 
 from . import alerts
 from .locks import job_lock
+from .metrics import flush_upstream_counts
 from .models import SyncRun
 from .sync import Progress, no_progress
 
@@ -88,6 +89,8 @@ def run_job(
             if final:
                 alerts.job_failed(run)
             raise
+        finally:
+            flush_upstream_counts()  # this run's upstream requests, on /metrics now rather than in a second
         _finish(run, SyncRun.Outcome.SUCCESS)
         if run.created + run.updated >= BIG_WRITE:
             _refresh_planner_statistics()

@@ -344,6 +344,8 @@ UPSTREAM_CONCURRENCY = _env("UPSTREAM_CONCURRENCY", "int", 8)
 SYNC_OVERLAP_MINUTES = _env("SYNC_OVERLAP_MINUTES", "int", 10)
 # Details, JIRA links, bugs and JIRA issues of open cases are re-read when their copy is this old.
 REFRESH_AFTER_HOURS = _env("REFRESH_AFTER_HOURS", "int", 72)
+# Details and JIRA links are read for open cases and cases changed in this many days (0: every case).
+HISTORY_DAYS = _env("HISTORY_DAYS", "int", 30)
 # A failed job is retried four times, after this many seconds, doubling each time (with jitter).
 JOB_RETRY_BACKOFF = _env("JOB_RETRY_BACKOFF", "float", 30.0)
 # A job's lock lives this long unless its run renews it (every third of it).

@@ -106,6 +106,12 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def worker_env(sandbox, **extra: str) -> dict[str, str]:
+    """A worker's settings for tests against `sandbox`, as the `upstreams` fixture sets them in-process."""
+    return {"SANDBOX_URL": sandbox.url, "UPSTREAM_BACKOFF": "0.05", "JOB_RETRY_BACKOFF": "0.1", "HISTORY_DAYS": "0",
+            **extra}  # fmt: skip
+
+
 @contextlib.contextmanager
 def celery_worker(
     *, log_dir: Path, name: str = "worker", concurrency: int = 1, queues: str = "sync,notifications", **env: str

@@ -16,13 +16,9 @@ from t5g import notify
 from t5g.jobs import run_job
 from t5g.models import Notification, SyncRun
 from t5g.tasks import run_job as run_job_task
-from tests.processes import celery_worker, wait_for
+from tests.processes import celery_worker, wait_for, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def worker_env(sandbox, **extra) -> dict:
-    return {"SANDBOX_URL": sandbox.url, "UPSTREAM_BACKOFF": "0.05", "JOB_RETRY_BACKOFF": "0.1", **extra}
 
 
 def overlapping(runs) -> list:

@@ -24,6 +24,7 @@ def big_sandbox(tmp_path_factory):
 def test_it_mirrors_a_10000_case_sandbox_completely(big_sandbox, settings):
     point_at_sandbox(settings, big_sandbox)
     settings.UPSTREAM_CONCURRENCY = 12
+    settings.HISTORY_DAYS = 0  # every case's details and links, however old
     call_command("sync", "all", "--no-progress")
     state = big_sandbox.state()
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import requests
 from django.db.models import F
+from django.utils import timezone
 
 from cases.models import Case, CaseComment, Detail
 from t5g.clients.http import UpstreamError
@@ -64,6 +65,27 @@ def test_it_mirrors_every_case_and_its_details(upstreams):
         assert sorted(case.bugs.values_list("id", flat=True)) == sorted(
             int(b["bugzillaNumber"]) for b in detail["bugzillas"]
         )
+
+
+def test_it_reads_details_of_long_closed_cases_only_when_asked(upstreams, settings):
+    settings.HISTORY_DAYS = 30
+    sync("cases"), sync("details")
+    cutoff = timezone.now() - timedelta(days=settings.HISTORY_DAYS)
+    old = Case.objects.filter(status="Closed", upstream_updated_at__lt=cutoff)
+    assert old.count() > 100  # the sandbox's two years of history
+    assert set(Detail.objects.values_list("case_id", flat=True)) == set(
+        Case.objects.exclude(pk__in=old).values_list("pk", flat=True)
+    )
+
+    # Incremental runs do not go back for them either.
+    upstreams.reset_requests()
+    assert sync("details").fetched == 0
+    assert upstreams.requests()["total"] <= 1  # at most a token
+
+    # A backfill does.
+    backfill = sync("details", since=cutoff - timedelta(days=3 * 365))
+    assert backfill.created == old.count()
+    assert Detail.objects.count() == Case.objects.count()
 
 
 def test_it_reads_only_what_changed(upstreams):

@@ -16,7 +16,7 @@ import requests
 from django.conf import settings
 from requests.adapters import BaseAdapter
 
-from .http import UpstreamError, retrying_session, timeout
+from .http import UpstreamError, client_time, retrying_session, timeout
 
 T = TypeVar("T")
 
@@ -55,14 +55,15 @@ class BugAnswer:
 
 def guarded(fn: Callable[[], T], what: str) -> T:
     try:
-        return fn()
+        with client_time():
+            return fn()
     except FAILURES as exc:
         raise UpstreamError(f"{what}: {type(exc).__name__}: {exc}") from exc
 
 
 class BugzillaClient:
     def __init__(self, *, url: str, api_key: str, batch: int):
-        session = retrying_session(upstream="bugzilla")
+        session = retrying_session(url=url, upstream="bugzilla")
         for prefix in ("http://", "https://"):
             session.mount(prefix, TimeoutAdapter(session.get_adapter(prefix)))
         self.batch = batch

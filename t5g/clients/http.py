@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import requests
 from django.conf import settings
@@ -27,9 +32,9 @@ def timeout() -> tuple[float, float]:
 
 
 def retrying_session(
-    *, upstream: str | None = None, methods: frozenset[str] = IDEMPOTENT, user_agent: str = "t5g"
+    *, url: str, upstream: str | None = None, methods: frozenset[str] = IDEMPOTENT, user_agent: str = "t5g"
 ) -> requests.Session:
-    """A session that retries timeouts, 5xx and 429 with exponential backoff and jitter.
+    """A session to `url` that retries timeouts, 5xx and 429 with exponential backoff and jitter.
 
     Retry-After is honoured (capped). Only idempotent methods are retried unless the
     caller says a POST is safe to repeat (the SSO token exchange is). A session for an
@@ -60,7 +65,20 @@ def retrying_session(
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent
+    settle_environment(session, url)
     return session
+
+
+def settle_environment(session: requests.Session, url: str) -> None:
+    """Read the proxy and CA bundle settings from the environment once, for this upstream's URL.
+
+    requests otherwise scans the whole environment twice per request, a third of its own CPU time per call: at
+    one request per case that was most of a details sync. HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE keep
+    working; a change to them takes a restart.
+    """
+    session.proxies.update(requests.utils.get_environ_proxies(url))
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or session.verify
+    session.trust_env = False
 
 
 def check_response(response: requests.Response, what: str) -> requests.Response:
@@ -82,3 +100,26 @@ def call(fn, what: str):
         return fn()
     except requests.RequestException as exc:
         raise UpstreamError(f"{what}: {type(exc).__name__}: {exc}") from exc
+
+
+_client_cpu = 0.0
+_client_cpu_lock = threading.Lock()
+
+
+@contextmanager
+def client_time() -> Iterator[None]:
+    """Count the CPU time spent inside the upstream client libraries (HTTP, decoding their JSON or XML):
+    `manage.py sync` and the benchmarks tell it apart from our own code's (parsing, database writes)."""
+    global _client_cpu
+    start = time.thread_time()
+    try:
+        yield
+    finally:
+        spent = time.thread_time() - start
+        with _client_cpu_lock:
+            _client_cpu += spent
+
+
+def client_cpu() -> float:
+    """CPU seconds this process has spent in upstream client calls, all threads together."""
+    return _client_cpu

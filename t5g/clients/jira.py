@@ -21,7 +21,7 @@ from jira import JIRA, JIRAError
 from t5g.sync import RecordError, chunks
 from t5g.upstream import text
 
-from .http import UpstreamError, retrying_session, timeout
+from .http import UpstreamError, client_time, retrying_session, settle_environment, timeout
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,7 +50,8 @@ class JqlRejected(UpstreamError):
 def _call(fn: Callable[[], T], what: str) -> T:
     """Run one library call, turning its failures (HTTP, transport, malformed JSON) into UpstreamError."""
     try:
-        return fn()
+        with client_time():
+            return fn()
     except JIRAError as exc:
         if exc.status_code == 400:
             messages = _error_messages(exc)
@@ -74,9 +75,10 @@ def _connect(url: str, token: str) -> JIRA:
     # backoff and Retry-After, idempotent methods only (a create is never sent twice). The adapter is mounted
     # before the first request, so the server-info call (made by hand, not by the constructor) is retried too.
     jira = JIRA(server=url, token_auth=token, timeout=timeout(), max_retries=0, get_server_info=False)
-    adapter = retrying_session(upstream="jira").get_adapter(url)
+    adapter = retrying_session(url=url, upstream="jira").get_adapter(url)
     jira._session.mount("http://", adapter)
     jira._session.mount("https://", adapter)
+    settle_environment(jira._session, url)
     info = jira.server_info()
     if not isinstance(info, dict) or not isinstance(info.get("versionNumbers"), list):
         raise UpstreamError(f"JIRA server info: unexpected answer {str(info)[:200]!r}")

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.conf import settings
 
-from .http import UpstreamError, call, check_response, decode_json, retrying_session, timeout
+from .http import UpstreamError, call, check_response, client_time, decode_json, retrying_session, timeout
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,9 @@ class PortalClient:
         self.token_url = token_url
         self.offline_token = offline_token
         self.client_id = client_id
-        self.session = retrying_session(upstream="portal")
-        self._token_session = retrying_session(methods=frozenset({"POST"}))  # a token exchange is safe to repeat
+        self.session = retrying_session(url=url, upstream="portal")
+        # A token exchange is safe to repeat.
+        self._token_session = retrying_session(url=token_url, methods=frozenset({"POST"}))
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock = threading.Lock()
@@ -77,7 +78,8 @@ class PortalClient:
         return check_response(response, what)
 
     def _get(self, path: str, what: str, **params):
-        return decode_json(self._request("GET", path, what, params=params), what)
+        with client_time():
+            return decode_json(self._request("GET", path, what, params=params), what)
 
     # --- reads ---------------------------------------------------------------------------------
     def search(self, *, q: str, rows: int, start: int = 0, fields: list[str] = CASE_FIELDS, sort: str = SORT):

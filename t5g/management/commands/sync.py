@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from t5g.clients.http import client_cpu
 from t5g.jobs import JOBS, SYNC_ORDER, run_job
 
 
@@ -54,7 +55,7 @@ class Command(BaseCommand):
         failed = []
         for job in SYNC_ORDER if source == "all" else [source]:
             bar = ProgressBar(enabled=not no_progress)
-            cpu = time.process_time()
+            cpu, in_clients = time.process_time(), client_cpu()
             try:
                 run = run_job(job=job, trigger=self.trigger, full=full, since=since, dry_run=dry_run, progress=bar)
             except Exception as exc:  # noqa: BLE001 - reported, and the other sources still run
@@ -63,11 +64,11 @@ class Command(BaseCommand):
                 failed.append(job)
                 continue
             bar.close()
-            self.stdout.write(self.summary(job, run, dry_run, time.process_time() - cpu))
+            self.stdout.write(self.summary(job, run, dry_run, time.process_time() - cpu, client_cpu() - in_clients))
         if failed:
             raise CommandError(f"failed: {', '.join(failed)} (earlier data kept; see the sync runs in admin)")
 
-    def summary(self, job, run, dry_run, cpu: float) -> str:
+    def summary(self, job, run, dry_run, cpu: float, in_clients: float) -> str:
         if run is None:
             return f"{job}: already running; nothing started"
         if getattr(run, "joined", False):
@@ -76,5 +77,10 @@ class Command(BaseCommand):
         return (
             f"{job}: fetched {run.fetched}, {verb} {run.created}, updated {run.updated}, "
             f"unchanged {run.unchanged}, rejected {run.rejected}"
-            + ("" if dry_run else f" (run {run.pk}, {run.duration.total_seconds():.2f}s, cpu {cpu:.2f}s)")
+            + (
+                ""
+                if dry_run
+                else f" (run {run.pk}, {run.duration.total_seconds():.2f}s, cpu {cpu:.2f}s"
+                f" of which upstream clients {in_clients:.2f}s)"
+            )
         )
