@@ -25,7 +25,19 @@ from t5g.clients.jira import (
     user_of,
 )  # fmt: skip
 from t5g.models import SyncRun
-from t5g.sync import Progress, RecordError, Throttled, chunks, mark_removed, no_progress, parse_all, upsert, watermark
+from t5g.sync import (
+    WRITE_BATCH,
+    Progress,
+    RecordError,
+    Throttled,
+    chunks,
+    mark_removed,
+    no_progress,
+    parse_all,
+    regroup,
+    upsert,
+    watermark,
+)  # fmt: skip
 from t5g.upstream import parse_time, str_list, text
 
 from .models import Card, CardComment, StatusMapping
@@ -173,7 +185,7 @@ def sync_cards(
     report = Throttled(progress)
     seen: set[str] = set()
     unmapped: Counter[str] = Counter()
-    for total, issues in batched_pages(client.search(cards_jql(client, since=since), fields.wanted), size=500):
+    for total, issues in regroup(client.search(cards_jql(client, since=since), fields.wanted), size=WRITE_BATCH):
         seen.update(str(i.get("key")) for i in issues)
         parsed = parse_all(issues, lambda i: parse_card(i, fields=fields, statuses=statuses), run=run, what="cards")
         store_cards(parsed, run=run, dry_run=dry_run)
@@ -189,19 +201,6 @@ def sync_cards(
         log.info("cards: %s left the query", removed)
         if not dry_run:
             retire_removed()
-
-
-def batched_pages(pages: Iterable[tuple[int | None, list[dict]]], *, size: int):
-    """JIRA's pages regrouped in batches of about `size` issues: fewer, larger writes (and commits)."""
-    batch: list[dict] = []
-    total = None
-    for total, issues in pages:
-        batch += issues
-        if len(batch) >= size:
-            yield total, batch
-            batch = []
-    if batch:
-        yield total, batch
 
 
 def store_cards(parsed: list[dict], *, run: SyncRun, dry_run: bool) -> None:

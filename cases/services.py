@@ -14,6 +14,7 @@ from bugs.models import Bug
 from t5g.clients.portal import portal_client
 from t5g.models import SyncRun
 from t5g.sync import (
+    WRITE_BATCH,
     Progress,
     RecordError,
     Throttled,
@@ -22,6 +23,7 @@ from t5g.sync import (
     no_progress,
     parse_all,
     pooled,
+    regroup,
     upsert,
     watermark,
 )  # fmt: skip
@@ -67,9 +69,8 @@ def sync_cases(
     client = portal_client()
     report = Throttled(progress)
     seen: set[str] = set()
-    for total, docs in client.iter_cases(
-        query=settings.CASE_QUERY, modified_since=watermark(Case, since=since, full=full)
-    ):
+    pages = client.iter_cases(query=settings.CASE_QUERY, modified_since=watermark(Case, since=since, full=full))
+    for total, docs in regroup(pages, size=WRITE_BATCH):
         seen.update(str(d.get("case_number")) for d in docs)
         rows = parse_all(docs, parse_case, run=run, what="cases")
         reopened = reopened_cases(rows)

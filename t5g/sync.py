@@ -44,6 +44,25 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
+# Rows per transaction of a sync. SQLite's cost per commit grows with the pages a transaction dirties, one per
+# index per row at random places: at 100,000 cases, commits of 500 rows were a third of the case sync's time.
+WRITE_BATCH = 5000
+
+
+def regroup(pages: Iterable[tuple[int | None, list[T]]], *, size: int) -> Iterator[tuple[int | None, list[T]]]:
+    """An upstream's (total, records) pages regrouped in batches of about `size` records: fewer, larger writes
+    (and commits)."""
+    batch: list[T] = []
+    total = None
+    for total, records in pages:
+        batch += records
+        if len(batch) >= size:
+            yield total, batch
+            batch = []
+    if batch:
+        yield total, batch
+
+
 def parse_all(raw: Iterable[Any], parse: Callable[[Any], dict], *, run: SyncRun, what: str) -> list[dict]:
     """Parse records, skipping (and counting) the malformed ones."""
     rows = []
@@ -67,7 +86,7 @@ def upsert(
     run: SyncRun,
     dry_run: bool = False,
     count: bool = True,
-    batch_size: int = 500,
+    batch_size: int = WRITE_BATCH,
 ) -> list[Any]:
     """Insert new rows and update changed ones in bulk; older data never overwrites newer.
 
@@ -142,15 +161,19 @@ def _preparer(field: models.Field, connection) -> Callable[[Any], Any] | None:
         return None
     if kind == "DateTimeField" and connection.vendor == "sqlite":
         # What the backend's adapter does with an aware time (a naive UTC string) without its per-call checks,
-        # a third of this function's time. Parsed upstream times are always aware.
+        # a third of this function's time. Parsed upstream times are always aware, and nearly always UTC.
         utc = connection.timezone
 
         def sqlite_time(value: datetime) -> str:
-            if value.tzinfo is None:
-                raise ValueError(f"{field}: a naive time, {value}")
-            return str(value.astimezone(utc).replace(tzinfo=None))
+            if value.tzinfo is not utc:
+                if value.tzinfo is None:
+                    raise ValueError(f"{field}: a naive time, {value}")
+                value = value.astimezone(utc)
+            return value.replace(tzinfo=None).isoformat(" ")
 
         return sqlite_time
+    if kind == "JSONField":
+        return lambda value: connection.ops.adapt_json_value(value, field.encoder)
     return lambda value: field.get_db_prep_save(value, connection)
 
 

@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import re
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -200,15 +199,26 @@ def bench_sync(size: int) -> list[Result]:
     def requests_total() -> int:
         return requests.get(f"{sandbox.url}/_sandbox/state", timeout=30).json()["requests"]["total"]
 
+    peaks: list[float] = []  # of each `manage.py sync`, MB
+
     def sync(*args: str) -> tuple[float, float, int, str]:
         """(wall s, CPU s of our own code, upstream requests, output) of one `manage.py sync`, its jobs only (not
         start-up). Our own code is the process's CPU time less what the upstream client libraries spent (HTTP,
         decoding JSON and XML), which the command reports."""
         before = requests_total()
-        out = subprocess.run(
-            [sys.executable, "manage.py", "sync", *args, "--no-progress"],
-            cwd=BASE_DIR, env=env, check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
+        with tempfile.TemporaryFile("w+") as errors:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "sync", *args, "--no-progress"],
+                cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
+            )  # fmt: skip
+            out = process.stdout.read()
+            # wait4: this process's own peak memory (RUSAGE_CHILDREN would be the biggest child so far: the sandbox).
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            if process.returncode:
+                errors.seek(0)
+                raise RuntimeError(f"manage.py sync {' '.join(args)} failed: {errors.read()[-2000:]}")
+        peaks.append(usage.ru_maxrss / 1024)
         runs = re.findall(r", ([\d.]+)s, cpu ([\d.]+)s of which upstream clients ([\d.]+)s\)", out)
         wall, own = sum(float(w) for w, _, _ in runs), sum(float(c) - float(u) for _, c, u in runs)
         return max(wall, 0.01), max(own, 0.01), requests_total() - before, out
@@ -243,9 +253,8 @@ def bench_sync(size: int) -> list[Result]:
         note = f"{changed} changes, {calls} requests, our own code {cpu:.1f} s CPU"
         out.append(Result(size, "incremental sync all after 1% churn: time", wall, "s", 10, note=note))
         out.append(Result(size, "incremental sync all after 1% churn: upstream requests", calls, "", note=note))
-        # ru_maxrss of waited-for children: the biggest `manage.py sync` process (a worker runs the same code).
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        out.append(Result(size, "sync: peak resident memory of the syncing process", peak, "MB"))
+        # The biggest `manage.py sync` process (a worker runs the same code).
+        out.append(Result(size, "sync: peak resident memory of the syncing process", max(peaks), "MB"))
         SYNCED[size] = (db, requests.get(f"{sandbox.url}/_sandbox/team", timeout=30).text)
         return out
     finally:
