@@ -11,9 +11,10 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from cases.models import Case
 from t5g.clients.jira import (
     JiraClient,
     case_numbers,
@@ -40,7 +41,7 @@ from t5g.sync import (
 )  # fmt: skip
 from t5g.upstream import parse_time, str_list, text
 
-from .models import Card, CardComment, StatusMapping
+from .models import LIVE, Card, CardComment, StatusMapping
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +202,7 @@ def sync_cards(
         log.info("cards: %s left the query", removed)
         if not dry_run:
             retire_removed()
+            set_card_status(card_status_out_of_step())  # whatever drifted, once a night
 
 
 def store_cards(parsed: list[dict], *, run: SyncRun, dry_run: bool) -> None:
@@ -255,6 +257,22 @@ def refresh_active(cases: Iterable[str | None]) -> None:
             Card.objects.filter(pk__in=off).update(active=False)
         if on := winners - active:
             Card.objects.filter(pk__in=on).update(active=True)
+        set_card_status(Q(number__in=batch))
+
+
+def set_card_status(cases: Q) -> int:
+    """Copy the internal status of their active card onto the cases `cases` selects (Case.card_status)."""
+    active = Card.objects.filter(LIVE, case_id=OuterRef("number")).values("status")[:1]
+    return Case.objects.filter(cases).update(card_status=Subquery(active))
+
+
+def card_status_out_of_step() -> Q:
+    """The cases whose card_status is not their active card's status: a case that arrived after its card, or
+    after a status mapping was edited."""
+    live = Card.objects.filter(LIVE, case_id=OuterRef("number"))
+    return (Q(card_status__isnull=True) & Exists(live)) | (
+        Q(card_status__isnull=False) & ~Exists(live.filter(status=OuterRef("card_status")))
+    )
 
 
 def retire_removed() -> None:
@@ -269,4 +287,9 @@ def retire_removed() -> None:
 def apply_status_mapping(jira_status: str) -> int:
     """After a mapping is edited: the cards in that JIRA status take its (new) internal status at once."""
     internal = StatusMapping.objects.filter(jira_status=jira_status).values_list("internal_status", flat=True).first()
-    return Card.objects.filter(jira_status=jira_status).exclude(status=internal or "").update(status=internal or "")
+    with transaction.atomic():
+        changed = (
+            Card.objects.filter(jira_status=jira_status).exclude(status=internal or "").update(status=internal or "")
+        )
+        set_card_status(card_status_out_of_step())
+    return changed

@@ -33,6 +33,10 @@ class Case(Mirrored):
     # the issues sync re-reads links of cases that changed since (or whose copy is old).
     jira_links_seen = models.DateTimeField(null=True, blank=True, editable=False)
     jira_links_read_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The internal status of the case's active card, copied here by the card sync (cards.services.set_card_status)
+    # so the internal-status counts read one index instead of joining every case to its card: None without a card,
+    # "" when the card's JIRA status is not mapped.
+    card_status = models.CharField(max_length=20, null=True, blank=True, editable=False)  # noqa: DJ001 - None is not ""
 
     class Meta:
         ordering = ["-created_at"]
@@ -42,7 +46,7 @@ class Case(Mirrored):
         # - in case-number order: the join to each case's card, the days-open sort, lookups by number,
         #   an engineer's open cases found from their cards;
         # - in severity order: the default sort stops after the first page's severities;
-        # - in product and in account order: their facets group without sorting; an account's page
+        # - in product, in card status and in account order: their facets group without sorting; an account's page
         #   reads its open cases, most severe and most recently updated first, from the index alone.
         indexes = [
             models.Index(
@@ -54,6 +58,9 @@ class Case(Mirrored):
             ),
             models.Index(
                 fields=["product", "status", "removed_at", "severity", "created_at"], name="case_table_product"
+            ),
+            models.Index(
+                fields=["card_status", "status", "removed_at", "severity", "created_at"], name="case_table_card_status"
             ),
             models.Index(
                 fields=["account", "status", "removed_at", "severity", "upstream_updated_at", "created_at", "number"],

@@ -305,11 +305,11 @@ def _selection(*, query: CaseQuery) -> _Selection:
         found = list(qs.values_list("number", "severity", "product", "account")[: FEW + 1])
         if len(found) <= FEW:
             numbers = [number for number, *_ in found]
-            return _Selection(Case.objects.filter(_number_in(numbers)).order_by(), [tuple(rest) for _, *rest in found])
+            return _Selection(Case.objects.filter(number_in(numbers)).order_by(), [tuple(rest) for _, *rest in found])
     return _Selection(qs)
 
 
-def _number_in(numbers: list[str]) -> Q:
+def number_in(numbers: list[str]) -> Q:
     """number IN (the list), sent as one JSON parameter: Django prepares each parameter of an IN list in
     Python, which for thousands of numbers costs more than running the query."""
     if connection.vendor == "postgresql":
@@ -430,15 +430,16 @@ def _facets(selection: _Selection, *, query: CaseQuery) -> dict:
         product = _top_of(Counter(p for _, p, _ in selection.rows), "product")
         account = _top_of(Counter(a for _, _, a in selection.rows), "account")
     total = sum(severity.values())
-    # One pass over the cases and their active cards (a covering index each, in case-number order).
-    counts = {f"status_{i}": Count("number", filter=Q(card__status=s)) for i, s in enumerate(InternalStatus.values)}
-    if query.view != "open":  # the open view has no closed cases
-        counts["closed_not_done"] = Count("number", filter=Q(status="Closed", card__status__in=NOT_DONE))
-    main = qs.alias(card=_active_card()).aggregate(with_card=Count("card__case_id"), **counts)
-    status = {s: main[f"status_{i}"] for i, s in enumerate(InternalStatus.values)}
-    status[UNMAPPED] = main["with_card"] - sum(status.values())
-    status[NO_CARD] = total - main["with_card"]
-    closed_not_done = main.get("closed_not_done", 0)
+    # The cases by their active card's status, copied onto each case (Case.card_status): one covering index, no
+    # join (joining 100,000 cases to their cards took half of a cold page's time).
+    status: Counter = Counter()
+    closed_not_done = 0
+    closed = Count("status", filter=Q(status="Closed"))  # a column the index holds: it covers the query
+    by_card = qs.order_by().values_list("card_status").annotate(n=Count("*"), closed=closed)
+    for card_status, n, closed in by_card:
+        status[{None: NO_CARD, "": UNMAPPED}.get(card_status, card_status)] += n
+        if card_status in NOT_DONE:
+            closed_not_done += closed
     # Then the few escalated cases.
     escalated_or_crit = (
         Q(number__in=Escalation.objects.filter(removed_at__isnull=True).values("case_id")) | _crit_sit_q()

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from bugs.models import Bug
+from cards.services import card_status_out_of_step, set_card_status
 from t5g.clients.portal import portal_client
 from t5g.models import SyncRun
 from t5g.sync import (
@@ -30,6 +31,7 @@ from t5g.sync import (
 from t5g.upstream import case_number, parse_time, str_list, text
 
 from .models import Case, CaseComment, Detail
+from .selectors import number_in
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +76,12 @@ def sync_cases(
         seen.update(str(d.get("case_number")) for d in docs)
         rows = parse_all(docs, parse_case, run=run, what="cases")
         reopened = reopened_cases(rows)
-        upsert(Case, rows, run=run, dry_run=dry_run)
-        if reopened and not dry_run:
-            Case.objects.filter(pk__in=reopened).update(reopened_at=timezone.now())
+        written = upsert(Case, rows, run=run, dry_run=dry_run)
+        if not dry_run:
+            if reopened:
+                Case.objects.filter(pk__in=reopened).update(reopened_at=timezone.now())
+            # A case that arrives after its card (they come from different upstreams) takes the card's status.
+            set_card_status(number_in(written) & card_status_out_of_step())
         report(len(seen), total, "cases")
     if full:
         removed = mark_removed(Case.objects.all(), seen, run=run, dry_run=dry_run)

@@ -2,10 +2,12 @@
 
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from bugs.models import Bug, Issue
 from cards.models import Card, CardComment, TeamMember
+from cards.services import set_card_status
 from cases.models import Case, CaseComment, Detail
 from escalations.models import Escalation
 from stats.models import DailyStats
@@ -55,7 +57,10 @@ def make_card(case: Case | None, key: str | None = None, **fields) -> Card:
     """The active card of `case` (or a card without a case)."""
     defaults = dict(jira_status="In Progress", status="Debugging", assignee="Ada", upstream_updated_at=timezone.now())
     key = key or f"T5G-{case.number if case else 'X'}"
-    return Card.objects.create(key=key, case=case, **{**defaults, **fields})
+    card = Card.objects.create(key=key, case=case, **{**defaults, **fields})
+    if case:
+        set_card_status(Q(number=case.number))  # as the card sync keeps it
+    return card
 
 
 def make_daily_stats(day, scope: str = "all", **metrics) -> DailyStats:

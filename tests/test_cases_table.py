@@ -23,6 +23,7 @@ from cases.models import CaseComment, Detail, SlaPartner
 from cases.selectors import CaseQuery, facets, issue_mismatch
 from escalations.models import Escalation
 from t5g.cache import bump
+from tests import factories
 from tests.factories import make_case
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,8 @@ def days_ago(days: float):
 
 def make_card(case, key: str, status: str = "Debugging", **fields) -> Card:
     fields.setdefault("jira_status", status or "Needs Info")
-    return Card.objects.create(key=key, case=case, status=status, created_at=case.created_at, **fields)
+    fields.setdefault("assignee", "")
+    return factories.make_card(case, key, status=status, created_at=case.created_at, **fields)
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from django.urls import reverse
 from jira import JIRA
 
 from cards.models import Card, CardComment, StatusMapping
-from cards.services import apply_status_mapping
+from cards.services import apply_status_mapping, card_status_out_of_step
+from cases.models import Case
 from t5g.clients.http import UpstreamError
 from t5g.jobs import run_job
 from t5g.models import SyncRun
@@ -107,7 +108,21 @@ def test_it_reads_only_the_cards_that_changed(upstreams):
         assert CardComment.objects.filter(card_id=key).count() == len(client.comments(key))
 
 
+def in_step() -> bool:
+    """Every case's card_status is its active card's status."""
+    return not Case.objects.filter(card_status_out_of_step()).exists()
+
+
+def test_it_copies_each_active_card_s_status_onto_its_case(upstreams):
+    sync("cards")  # before the cases: a card may arrive first
+    sync("cases")
+    assert in_step()
+    copied = dict(Case.objects.filter(card_status__isnull=False).values_list("number", "card_status"))
+    assert copied == dict(Card.objects.filter(active=True, removed_at__isnull=True).values_list("case_id", "status"))
+
+
 def test_it_keeps_and_flags_a_card_in_an_unknown_status(upstreams, caplog):
+    sync("cases")
     sync("cards")
     key = Card.objects.filter(status="Debugging").order_by("key").first().key
     upstreams.post(f"cards/{key}/status", {"status": "Needs Info"}).raise_for_status()
@@ -118,16 +133,19 @@ def test_it_keeps_and_flags_a_card_in_an_unknown_status(upstreams, caplog):
         assert (card.jira_status, card.status, card.status_unmapped) == ("Needs Info", "", True)
         assert run.rejected == 0 and mirrored() == upstreams.state()["cards"]
         assert "flagged" in caplog.text and "Needs Info" in caplog.text
+        assert Case.objects.get(pk=card.case_id).card_status == "" and in_step()
 
-        # Mapping it (in admin) gives the cards their internal status at once.
+        # Mapping it (in admin) gives the cards, and their cases, their internal status at once.
         StatusMapping.objects.create(jira_status="Needs Info", internal_status="Blocked")
         apply_status_mapping("Needs Info")
         assert Card.objects.get(key=key).status == "Blocked"
+        assert Case.objects.get(pk=card.case_id).card_status == "Blocked" and in_step()
     finally:
         upstreams.post(f"cards/{key}/status", {"status": "Open"}).raise_for_status()
 
 
 def test_it_marks_a_card_that_lost_its_label_removed_on_a_full_run(upstreams):
+    sync("cases")
     sync("cards")
     card = Card.objects.filter(active=True, case__isnull=False).order_by("key").first()
     client = jira(upstreams)
@@ -141,6 +159,7 @@ def test_it_marks_a_card_that_lost_its_label_removed_on_a_full_run(upstreams):
         card.refresh_from_db()
         assert card.removed_at is not None and not card.active
         assert mirrored() == upstreams.state()["cards"]
+        assert in_step()
     finally:
         set_labels(client, card.key, labels)
     sync("cards")  # back on the query: no longer removed, active again
@@ -208,6 +227,7 @@ def test_it_pages_the_server_flavour_and_detects_a_truncated_page(settings, tmp_
 
 
 def test_it_remaps_the_cards_when_an_admin_edits_the_status_map(upstreams, admin_client):
+    sync("cases")
     sync("cards")
     assert Card.objects.filter(jira_status="Open", status="Debugging").exists()
     url = reverse("admin:cards_statusmapping_changelist")
@@ -218,3 +238,4 @@ def test_it_remaps_the_cards_when_an_admin_edits_the_status_map(upstreams, admin
     assert admin_client.post(url, data).status_code == 302
     assert mapping("Open").internal_status == "Blocked"
     assert set(Card.objects.filter(jira_status="Open").values_list("status", flat=True)) == {"Blocked"}
+    assert in_step()
