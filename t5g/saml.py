@@ -79,13 +79,15 @@ def key_pair() -> tuple[Path, Path]:
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (key_file.exists() and cert_file.exists()):
-            _write_key_pair(key_file=key_file, cert_file=cert_file)
+            common_name = urlsplit(settings.SITE_URL).hostname or "t5g"
+            write_key_pair(key_file=key_file, cert_file=cert_file, common_name=common_name)
     return key_file, cert_file
 
 
-def _write_key_pair(*, key_file: Path, cert_file: Path) -> None:
+def write_key_pair(*, key_file: Path, cert_file: Path, common_name: str) -> None:
+    """A new private key (readable by its owner only) and a self-signed certificate for it, valid ten years."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, urlsplit(settings.SITE_URL).hostname or "t5g")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()

@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -25,14 +24,10 @@ def redis_server(tmp_path_factory):
     override = override_settings(**values)
     override.enable()
     app.conf.update(broker_url=server.url, result_backend=server.url)
-    previous = os.environ.get("REDIS_URL")
-    os.environ["REDIS_URL"] = server.url
-    yield server
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REDIS_URL", server.url)
+        yield server
     override.disable()
-    if previous is None:
-        os.environ.pop("REDIS_URL", None)
-    else:
-        os.environ["REDIS_URL"] = previous
     server.stop()
 
 

@@ -1,4 +1,5 @@
-"""Read an HTML form the way a browser would submit it, so tests post real admin forms."""
+"""Read HTML forms the way a browser would submit them: admin forms (form_values) and the SAML pages' simple
+forms of hidden fields (read_form)."""
 
 from html.parser import HTMLParser
 
@@ -54,3 +55,26 @@ def form_values(html: str, form_id: str) -> dict[str, list[str]]:
         raise AssertionError(f"no form #{form_id} with fields in the page")
     # A textarea's first newline is not part of its value.
     return {k: [v.removeprefix("\n") for v in vals] for k, vals in parser.data.items()}
+
+
+class _Forms(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append({"id": a.get("id"), "action": a.get("action", ""), "fields": {}})
+        elif tag == "input" and self.forms and a.get("name"):
+            self.forms[-1]["fields"][a["name"]] = a.get("value") or ""
+
+
+def read_form(html: str, form_id: str | None = None) -> tuple[str, dict[str, str]]:
+    """(action, {name: value}) of the form with this id (the first form when None)."""
+    parser = _Forms()
+    parser.feed(html)
+    for form in parser.forms:
+        if form_id is None or form["id"] == form_id:
+            return form["action"], form["fields"]
+    raise AssertionError(f"no form {form_id or ''} in the page:\n{html[:2000]}")

@@ -10,11 +10,12 @@ import base64
 import re
 from collections.abc import Callable
 from html import escape
-from html.parser import HTMLParser
 from urllib.parse import urljoin
 from xml.etree import ElementTree
 
 import requests
+
+from tests.forms import read_form
 
 SITE = "http://testserver"
 ACS = f"{SITE}/saml2/acs/"
@@ -24,28 +25,6 @@ NS = {
     "samlp": "urn:oasis:names:tc:SAML:2.0:protocol",
 }
 GROUPS_OID = "urn:oid:1.3.6.1.4.1.5923.1.5.1.1"
-
-
-class _Forms(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.forms: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append({"id": a.get("id"), "action": a.get("action", ""), "fields": {}})
-        elif tag == "input" and self.forms and a.get("name"):
-            self.forms[-1]["fields"][a["name"]] = a.get("value") or ""
-
-
-def read_form(html: str, form_id: str) -> tuple[str, dict[str, str]]:
-    parser = _Forms()
-    parser.feed(html)
-    for form in parser.forms:
-        if form["id"] == form_id:
-            return form["action"], form["fields"]
-    raise AssertionError(f"no form #{form_id} in the page:\n{html[:2000]}")
 
 
 def register_sp(client, sandbox) -> None:

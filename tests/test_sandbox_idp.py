@@ -9,7 +9,6 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -18,9 +17,6 @@ from xml.etree import ElementTree
 import pytest
 import requests
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
@@ -29,6 +25,9 @@ from saml2.s_utils import decode_base64_and_inflate
 from saml2.samlp import STATUS_SUCCESS, logout_request_from_string
 from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+from t5g.saml import write_key_pair
+from tests.forms import read_form
 
 XMLSEC = "/usr/bin/xmlsec1"
 NS = {
@@ -86,28 +85,6 @@ def attribute_map_dir(tmp_path_factory) -> Path:
     return directory
 
 
-def write_key_pair(directory: Path, name: str) -> tuple[Path, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    key_file, cert_file = directory / f"{name}.key", directory / f"{name}.crt"
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return key_file, cert_file
-
-
 @dataclass
 class SP:
     client: Saml2Client
@@ -141,7 +118,8 @@ def make_sp(
     entity_id = entity_id or f"{host}/saml2/metadata/"
     acs = acs or f"{host}/saml2/acs/"
     slo_url = f"{host}/saml2/ls/" if slo else None
-    key_file, cert_file = write_key_pair(directory, name)
+    key_file, cert_file = directory / f"{name}.key", directory / f"{name}.crt"
+    write_key_pair(key_file=key_file, cert_file=cert_file, common_name=name)
     endpoints = {"assertion_consumer_service": [(acs, BINDING_HTTP_POST)]}
     if slo_url:
         endpoints["single_logout_service"] = [(slo_url, BINDING_HTTP_REDIRECT)]
@@ -183,28 +161,6 @@ def sp(sandbox, tmp_path, attribute_map_dir) -> SP:
 
 
 # --- a browser ------------------------------------------------------------------------------------------
-class _Forms(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.forms: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append({"id": a.get("id"), "action": a.get("action", ""), "fields": {}})
-        elif tag == "input" and self.forms and a.get("name"):
-            self.forms[-1]["fields"][a["name"]] = a.get("value") or ""
-
-
-def read_form(html: str, form_id: str | None = None) -> tuple[str, dict[str, str]]:
-    parser = _Forms()
-    parser.feed(html)
-    for form in parser.forms:
-        if form_id is None or form["id"] == form_id:
-            return form["action"], form["fields"]
-    raise AssertionError(f"no form {form_id or ''} in the page:\n{html[:2000]}")
-
-
 def open_login_form(sp: SP, *, binding=BINDING_HTTP_REDIRECT, relay_state="/cases/?sev=1", **kwargs):
     """The SP sends the browser to the IdP: the IdP answers with its login form."""
     request_id, info = sp.client.prepare_for_authenticate(
