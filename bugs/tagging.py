@@ -23,6 +23,7 @@ from t5g.cache import bump_after_commit
 from t5g.clients.bugzilla import bugzilla_client
 from t5g.clients.http import UpstreamError
 from t5g.clients.jira import jira_client
+from t5g.links import bugzilla_bug_url, jira_issue_url
 from t5g.models import Notification, SyncRun
 from t5g.sync import Progress, RecordError, Throttled, no_progress
 from t5g.upstream import str_list
@@ -145,7 +146,7 @@ class Tagger:
                 continue
             value = whiteboard_with(whiteboard, added)
             self.tag(
-                target=f"BZ {bug_id}", added=added, url=settings.BUGZILLA_SHOW_URL.format(bug=bug_id),
+                target=f"BZ {bug_id}", added=added, url=bugzilla_bug_url(bug_id),
                 write=lambda b=bug_id, v=value: client.update_whiteboard(b, v),
                 mirror=lambda b=bug_id, v=value: self.mirror(Bug, b, internal_whiteboard=v),
                 tagged=self.summary.bugzilla,
@@ -182,7 +183,7 @@ class Tagger:
             raw = fields[field_id] if isinstance(fields[field_id], str) else ",".join(present)
             value = private_keywords_with(raw, added)
             self.tag(
-                target=key, added=added, url=f"{settings.JIRA_URL}/browse/{key}",
+                target=key, added=added, url=jira_issue_url(key),
                 write=lambda k=key, v=value: client.update_fields(k, {field_id: v}),
                 mirror=lambda k=key, v=[*present, *added]: self.mirror(Issue, k, private_keywords=v),
                 tagged=self.summary.jira,

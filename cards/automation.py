@@ -21,6 +21,7 @@ from cases.models import Case, Severity
 from t5g.clients.http import UpstreamError
 from t5g.clients.jira import JiraClient, jira_client, jira_escape
 from t5g.clients.portal import portal_client
+from t5g.links import bugzilla_bug_url, portal_case_url
 from t5g.models import SyncRun
 from t5g.sync import Progress, Throttled, no_progress, parse_all
 from t5g.writes import ReadOnlyError, write_context
@@ -169,14 +170,14 @@ class CardCreator:
 
     def finish(self, case: Case, key: str, member: TeamMember | None) -> None:
         """After the create: sprint, initial status, links, the notified user. Each step may fail alone."""
-        case_url = settings.PORTAL_CASE_URL.format(case=case.number)
+        case_url = portal_case_url(case.number)
         steps = [
             ("add to sprint", lambda: self.sprint_id and self.client.add_to_sprint(self.sprint_id, [key])),
             ("move to initial status", lambda: self.client.transition_to(key, settings.JIRA_INITIAL_STATUS)),
             ("link support case", lambda: self.client.add_link(key, case_url, "Support Case")),
         ]
         for bug in case.bugs.values_list("id", flat=True):
-            url = settings.BUGZILLA_SHOW_URL.format(bug=bug)
+            url = bugzilla_bug_url(bug)
             steps.append(("link bug", lambda url=url, bug=bug: self.client.add_link(key, url, f"BZ {bug}")))
         if member and member.notify_on_case and member.jira_user:
             notify = lambda: portal_client().add_notified_user(case.number, member.jira_user)  # noqa: E731
@@ -249,7 +250,7 @@ def card_description(case: Case) -> str:
         f"*Account:* {jira_escape(case.account)}\n"
         f"*Severity:* {Severity(case.severity).label}\n"
         f"*Case status:* {jira_escape(case.status)}\n"
-        f"*Case:* {settings.PORTAL_CASE_URL.format(case=case.number)}\n\n"
+        f"*Case:* {portal_case_url(case.number)}\n\n"
         f"*Description:*\n{{noformat}}\n{body}\n{{noformat}}"
     )
 

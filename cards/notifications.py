@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from cases.models import Case, Severity
 from t5g import notify
+from t5g.links import jira_issue_url, portal_case_url
 from t5g.models import Notification
 
 from .models import Card, TeamMember
@@ -46,11 +47,11 @@ class NewCard:
 
     @property
     def jira_url(self) -> str:
-        return f"{settings.JIRA_URL}/browse/{self.card.key}"
+        return jira_issue_url(self.card.key)
 
     @property
     def case_url(self) -> str:
-        return settings.PORTAL_CASE_URL.format(case=self.number)
+        return portal_case_url(self.number)
 
     @property
     def assignee(self) -> str:
@@ -84,7 +85,7 @@ def card_failed(*, case: Case, error: str) -> None:
     if not settings.SLACK_LOW_CHANNEL:
         return
     try:
-        link = slack_link(settings.PORTAL_CASE_URL.format(case=case.number), case.number)
+        link = slack_link(portal_case_url(case.number), case.number)
         notify.enqueue(
             kind=Notification.Kind.SLACK,
             to=settings.SLACK_LOW_CHANNEL,
@@ -180,7 +181,7 @@ def slack_escape(text: str) -> str:
 
 # --- small helpers ----------------------------------------------------------------------------------------------------
 def severity_label(severity: int | None) -> str:
-    return Severity(severity).label if severity in Severity.values else "unknown severity"
+    return Severity.label_of(severity) or "unknown severity"
 
 
 def trim(text: str, limit: int) -> str:

@@ -7,7 +7,7 @@ from django import forms
 from cards.models import InternalStatus
 
 from .models import Severity
-from .selectors import (
+from .query import (
     DEFAULT_PER,
     DEFAULT_SORT,
     MAX_PER,

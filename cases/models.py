@@ -10,6 +10,15 @@ class Severity(models.IntegerChoices):
     NORMAL = 3, "Normal"
     LOW = 4, "Low"
 
+    @classmethod
+    def label_of(cls, value: object) -> str | None:
+        """The label of a severity given as a number or as text (2 or "2" → "High"); None for anything else,
+        which each caller shows its own way (upstream data may hold a value the choices do not)."""
+        try:
+            return cls(int(value)).label
+        except (TypeError, ValueError):
+            return None
+
 
 class Case(Mirrored):
     """A support case from the portal. upstream_updated_at is its last-modified time."""

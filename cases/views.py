@@ -8,7 +8,6 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -21,10 +20,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from t5g.cache import cached
-from t5g.templatetags.t5g import severity as severity_label
+from t5g.links import bugzilla_bug_url, jira_issue_url, portal_case_url
 
+from .detail import case_detail
 from .forms import CaseQueryForm
-from .selectors import EXPORT_COLUMNS, CaseQuery, case_detail, case_page, export_rows, facets_and_page
+from .query import CaseQuery
+from .selectors import EXPORT_COLUMNS, case_page, export_rows, facets_and_page
+from .templatetags.cases import severity as severity_label
 
 # What the table reads: a sync of any of these makes every cached page of it unreachable.
 FEEDS = ("cases", "cards", "bugs", "escalations")
@@ -150,8 +152,8 @@ def _table_content(query: CaseQuery) -> str:
     engineer_url = functools.cache(lambda name: reverse("engineer", args=[name]))
     for row in page.rows:
         row.row_url = reverse("case_row", args=[row.number])
-        row.portal_url = settings.PORTAL_CASE_URL.format(case=row.number)
-        row.card_url = f"{settings.JIRA_URL}/browse/{row.card_key}" if settings.JIRA_URL and row.card_key else ""
+        row.portal_url = portal_case_url(row.number)
+        row.card_url = jira_issue_url(row.card_key) if row.card_key else ""
         row.account_url = account_url(row.account) if row.account else ""
         row.assignee_url = engineer_url(row.assignee) if row.assignee else ""
         row.contributor_links = [
@@ -237,10 +239,10 @@ def row(request: HttpRequest, number: str) -> HttpResponse:
         if detail is None:
             return ""
         for bug in detail.bugs:
-            bug.url = settings.BUGZILLA_SHOW_URL.format(bug=bug.id)
+            bug.url = bugzilla_bug_url(bug.id)
         for issue in detail.issues:
-            issue.url = f"{settings.JIRA_URL}/browse/{issue.key}" if settings.JIRA_URL else ""
-        card_url = f"{settings.JIRA_URL}/browse/{detail.card.key}" if settings.JIRA_URL and detail.card else ""
+            issue.url = jira_issue_url(issue.key)
+        card_url = jira_issue_url(detail.card.key) if detail.card else ""
         return render_to_string("cases/_row.html", {"d": detail, "card_url": card_url, "colspan": len(COLUMNS) + 1})
 
     content, degraded = cached(f"case_row:{number}", feeds=FEEDS, build=build, timeout=CACHE_SECONDS)

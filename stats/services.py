@@ -44,10 +44,6 @@ def scopes_of(row: dict) -> list[str]:
     return [scope for level in LEVELS if (scope := scope_of(level, row))]
 
 
-def severity_label(severity: int) -> str:
-    return Severity(severity).label
-
-
 def empty_metrics() -> dict:
     return {
         **dict.fromkeys(["unique_bugs", "bugs_no_target", "high_prio", *CASE_COUNTS], 0),
@@ -67,7 +63,7 @@ def add_case_counts(metrics: dict[str, dict], d: Day) -> None:
                 continue
             if row["severity"] in (Severity.URGENT, Severity.HIGH):
                 m["high_prio"] += row["open_cases"]
-            keys = {**row, "severity": severity_label(row["severity"]), "engineer": row["engineer"] or UNASSIGNED}
+            keys = {**row, "severity": Severity(row["severity"]).label, "engineer": row["engineer"] or UNASSIGNED}
             if row["status"] == "Closed":  # open that day, closed since: its status then is not known
                 keys["status"] = CLOSED_SINCE
             for name, field in BREAKDOWNS.items():
@@ -90,7 +86,7 @@ def add_durations(metrics: dict[str, dict], d: Day) -> None:
             row = {"account": account, "engineer": engineer}
             for scope in scopes_of(row):
                 if scope in metrics:
-                    took[scope, severity_label(severity)].append(days)
+                    took[scope, Severity(severity).label].append(days)
         for (scope, severity), values in took.items():
             metrics[scope][name][severity] = summarise(values)
 

@@ -1,171 +1,22 @@
 """The stats page: the team's latest metrics, each linked to the cases behind it, the daily history,
-the breakdowns and the relief / resolution times.
-
-The table, chart and histogram builders here also draw the stats of the account and engineer
-pages (cases/reports.py), so a metric reads and links the same everywhere.
+the breakdowns and the relief / resolution times (drawn by stats.charts).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from urllib.parse import urlencode
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cases.models import Severity
 from t5g.cache import cached
 
 from . import selectors
-from .selectors import BUCKETS, DURATIONS
-
-HISTORY_DAYS = 90
-BUCKET_LABELS = [label for label, *_ in BUCKETS]
-SEVERITY_BY_LABEL = {label: value for value, label in Severity.choices}
-# The severity badges' colours (t5g.css), so a chart reads like the tables beside it.
-SEVERITY_COLOURS = {"Urgent": "#c9190b", "High": "#e07a00", "Normal": "#2b6cb0", "Low": "#6a6e73"}
-
-# The counts of a scope's metrics: (metric, label, the cases table's query showing those cases, or None
-# where the table has no such view). The cases table's parameter names are fixed (cases/views.py).
-COUNTS = [
-    ("open_cases", "Open cases", {"view": "open"}),
-    ("high_prio", "High priority (urgent or high)", {"severity": ["1", "2"]}),
-    ("escalated", "On the prio-list", {"prio": "yes"}),
-    ("crit_sit", "Crit sit", {"critsit": "yes"}),
-    ("total_escalations", "Escalated (prio-list or crit sit)", {"escalated": "yes"}),
-    ("opened_today", "Opened in the last day", None),
-    ("opened_week", "Opened in the last week", None),
-    ("closed_today", "Closed in the last day", None),
-    ("closed_week", "Closed in the last week", None),
-    ("no_updates", "Open, no update in the last week", None),
-    ("no_bugs", "Open, no bug linked", None),
-    ("unique_bugs", "Unique bugs (Bugzilla and JIRA)", None),
-    ("bugs_no_target", "Bugs with no target release", None),
-]
-# The history chart's lines.
-SERIES = [
-    ("open_cases", "Open cases"),
-    ("high_prio", "High priority"),
-    ("escalated", "Prio-list"),
-    ("crit_sit", "Crit sit"),
-    ("total_escalations", "Total escalations"),
-    ("opened_today", "Incoming"),
-    ("closed_today", "Outgoing"),
-    ("no_updates", "No recent updates"),
-    ("no_bugs", "No bug attached"),
-    ("unique_bugs", "Unique bugs"),
-    ("bugs_no_target", "Bugs with no target"),
-]
-DURATION_TITLES = {"relief_days": "Time to relief", "resolution_days": "Time to resolution"}
-
-
-def cases_url(**params) -> str:
-    return reverse("cases") + "?" + urlencode(params, doseq=True)
-
-
-def count_rows(metrics: dict, *, scope_params: dict[str, str] | None = None) -> list[dict]:
-    """The counts as {label, value, url}; scope_params (account=… or assignee=…) narrow every link."""
-    scope_params = scope_params or {}
-    return [
-        {
-            "key": key,
-            "label": label,
-            "value": metrics.get(key, 0),
-            "url": cases_url(**query, **scope_params) if query is not None else "",
-        }
-        for key, label, query in COUNTS
-    ]
-
-
-def _by_count(counts: dict[str, int]) -> list[tuple[str, int]]:
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-
-
-def breakdowns(metrics: dict) -> list[dict]:
-    """The open cases by customer, engineer, severity and case status, each row linked where a page shows them."""
-    customers = [
-        {"label": name or "(no account)", "value": n, "url": reverse("account", args=[name]) if name else ""}
-        for name, n in _by_count(metrics.get("by_customer", {}))
-    ]
-    engineers = [
-        {
-            "label": name,
-            "value": n,
-            # "(unassigned)" is not a person: no page.
-            "url": "" if name.startswith("(") else reverse("engineer", args=[name]),
-        }
-        for name, n in _by_count(metrics.get("by_engineer", {}))
-    ]
-    by_severity = metrics.get("by_severity", {})
-    severities = [
-        {"label": label, "value": by_severity[label], "url": cases_url(severity=value), "severity": value}
-        for label, value in SEVERITY_BY_LABEL.items()
-        if label in by_severity
-    ]
-    statuses = [{"label": name, "value": n, "url": ""} for name, n in _by_count(metrics.get("by_status", {}))]
-    return [
-        {"title": "By severity", "column": "Severity", "rows": severities},
-        {"title": "By status", "column": "Case status", "rows": statuses},
-        {"title": "By customer", "column": "Account", "rows": customers},
-        {"title": "By engineer", "column": "Engineer", "rows": engineers},
-    ]
-
-
-def history_chart(rows: list[dict]) -> dict:
-    """A line chart (Chart.js configuration) of the history rows of stats_history(keys=SERIES)."""
-    return {
-        "type": "line",
-        "data": {
-            "labels": [row["date"].isoformat() for row in rows],
-            "datasets": [
-                {"label": label, "data": [row.get(key) or 0 for row in rows], "pointRadius": 0} for key, label in SERIES
-            ],
-        },
-        "options": {"interaction": {"mode": "index", "intersect": False}, "scales": {"y": {"beginAtZero": True}}},
-    }
-
-
-def history(*, scope: str, start: date, end: date) -> list[dict]:
-    return selectors.stats_history(scope=scope, start=start, end=end, keys=[key for key, _ in SERIES])
-
-
-def duration_sections(metrics: dict, *, prefix: str) -> list[dict]:
-    """Per duration (relief, resolution): a bar chart of the day buckets per severity and the
-    count / mean / median table. `prefix` keeps the charts' element ids unique on a page."""
-    sections = []
-    for name in DURATIONS:
-        per_severity = metrics.get(name) or {}
-        severities = [label for label in SEVERITY_BY_LABEL if label in per_severity]
-        chart = {
-            "type": "bar",
-            "data": {
-                "labels": BUCKET_LABELS,
-                "datasets": [
-                    {
-                        "label": label,
-                        "data": [per_severity[label]["histogram"].get(bucket, 0) for bucket in BUCKET_LABELS],
-                        "backgroundColor": SEVERITY_COLOURS[label],
-                    }
-                    for label in severities
-                ],
-            },
-            "options": {
-                "scales": {
-                    "x": {"title": {"display": True, "text": "days"}},
-                    "y": {"beginAtZero": True, "title": {"display": True, "text": "cases"}},
-                }
-            },
-        }
-        rows = [{"severity": label, "value": SEVERITY_BY_LABEL[label], **per_severity[label]} for label in severities]
-        sections.append(
-            {"id": f"{prefix}-{name.replace('_', '-')}", "title": DURATION_TITLES[name], "chart": chart, "rows": rows}
-        )
-    return sections
+from .charts import HISTORY_DAYS, breakdowns, count_rows, duration_sections, history, history_chart
 
 
 class RangeForm(forms.Form):

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "cards",
     "bugs",
     "escalations",
+    "reports",
+    "api",
     "stats",
     "sandbox",  # only its `sandbox` command; the product never imports it
 ]

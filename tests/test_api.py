@@ -9,13 +9,14 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from api.auth import new_key
+from api.models import ApiToken
 from bugs.models import Bug, Issue
 from cards.models import CardComment
 from cases.models import CaseComment, Detail
 from escalations.models import Escalation
-from t5g.api import new_key
 from t5g.cache import bump
-from t5g.models import ApiToken, SyncRun
+from t5g.models import SyncRun
 from tests.factories import make_card, make_case, make_daily_stats
 
 pytestmark = pytest.mark.django_db
@@ -321,7 +322,7 @@ def test_it_returns_the_freshness_of_each_source(session):
 
 def test_an_admin_makes_a_token_whose_key_is_shown_once(admin_client, admin_user):
     response = admin_client.post(
-        "/admin/t5g/apitoken/add/", {"user": admin_user.pk, "name": "nightly report"}, follow=True
+        "/admin/api/apitoken/add/", {"user": admin_user.pk, "name": "nightly report"}, follow=True
     )
     assert response.status_code == 200
     messages = [str(m) for m in response.context["messages"]]
@@ -331,7 +332,7 @@ def test_an_admin_makes_a_token_whose_key_is_shown_once(admin_client, admin_user
     assert token.prefix == key[:8] and len(key) >= 40
     assert Client().get("/api/cases/", **bearer(key)).status_code == 200
     # Never shown again: not on the token's page, nor in the list.
-    for url in (f"/admin/t5g/apitoken/{token.pk}/change/", "/admin/t5g/apitoken/"):
+    for url in (f"/admin/api/apitoken/{token.pk}/change/", "/admin/api/apitoken/"):
         page = admin_client.get(url).content.decode()
         assert key not in page and token.prefix in page
 
@@ -344,6 +345,6 @@ def test_a_staff_member_makes_tokens_for_themselves_only(admin_user):
     token_for(admin_user)
     client = Client()
     client.force_login(staff)
-    client.post("/admin/t5g/apitoken/add/", {"user": admin_user.pk, "name": "mine"})
+    client.post("/admin/api/apitoken/add/", {"user": admin_user.pk, "name": "mine"})
     assert ApiToken.objects.get(name="mine").user == staff
-    assert "mine" in (page := client.get("/admin/t5g/apitoken/").content.decode()) and "report script" not in page
+    assert "mine" in (page := client.get("/admin/api/apitoken/").content.decode()) and "report script" not in page

@@ -4,21 +4,7 @@ import nh3
 from django import template
 from django.utils.safestring import mark_safe
 
-from cases.models import Severity
-
 register = template.Library()
-
-SEVERITY_LABELS = dict(Severity.choices)
-
-
-@register.filter
-def severity(value) -> str:
-    """1 → "Urgent"; unknown values are shown as they are."""
-    try:
-        return SEVERITY_LABELS[int(value)]
-    except (KeyError, TypeError, ValueError):
-        return str(value or "")
-
 
 # Upstream HTML (portal comments, JIRA-rendered fields) keeps only these; links only to these schemes.
 ALLOWED_TAGS = {"a", "b", "blockquote", "br", "code", "em", "i", "li", "ol", "p", "pre", "strong", "ul", "span"}

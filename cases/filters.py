@@ -1,0 +1,220 @@
+"""What a CaseQuery selects, as SQL: its filters, its sort order and the table's joined columns.
+
+Built to stay fast at 100k cases on SQLite, whose joins look rows up one at a time: filters on cards,
+escalations and details are `number IN (subquery)`, not joins; a sort computes only its own columns;
+the joined columns (with_columns) are added to a page's few rows, not to the whole set.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+
+# Django's CASE expression; `Case` is the model here.
+from django.db.models import Case as Switch
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+
+from cards.models import Card, InternalStatus
+from escalations.models import Escalation
+
+from .models import Case, Detail
+from .query import NO_CARD, UNMAPPED, CaseQuery, sort_column
+
+TRENDS_LABEL = "Trends"
+NOT_DONE = [s for s in InternalStatus.values if s != InternalStatus.DONE] + [""]
+
+Type = Escalation.Type
+
+
+# --- sets of case numbers, as subqueries --------------------------------------------------------------------
+def _cards() -> QuerySet[Card]:
+    """The cards the table shows: each case's active card, unless it left JIRA."""
+    return Card.objects.filter(active=True, removed_at__isnull=True, case_id__isnull=False)
+
+
+def _card_cases(**lookups) -> QuerySet:
+    return _cards().filter(**lookups).values("case_id")
+
+
+def escalated_cases(*types: str) -> QuerySet:
+    # An escalation that left upstream keeps its row, marked removed: the case is no longer escalated.
+    return Escalation.objects.filter(type__in=types, removed_at__isnull=True).values("case_id")
+
+
+def crit_sit_q() -> Q:
+    """A crit sit in the portal's case details, or as the escalation's reason."""
+    return Q(number__in=Detail.objects.filter(crit_sit=True, removed_at__isnull=True).values("case_id")) | Q(
+        number__in=escalated_cases(Type.CRIT_SIT)
+    )
+
+
+def escalated_q() -> Q:
+    """On the prio-list or a crit sit."""
+    return crit_sit_q() | Q(number__in=escalated_cases(Type.PRIO_LIST))
+
+
+def _flag(condition: Q) -> Switch:
+    return Switch(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def _prio_rank() -> Switch:
+    # Prio-list first, then potential escalations, then the rest.
+    return Switch(
+        When(number__in=escalated_cases(Type.PRIO_LIST), then=Value(0)),
+        When(number__in=escalated_cases(Type.POTENTIAL), then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+
+
+def _days_open(now: datetime):
+    """Days from opening to closing (or now), for sorting."""
+    end = Coalesce("closed_at", Value(now))
+    if connection.vendor == "sqlite":
+        # Django's datetime subtraction calls back into Python once per row on SQLite; julianday() is native.
+        return Func(end, function="julianday", output_field=FloatField()) - Func(
+            F("created_at"), function="julianday", output_field=FloatField()
+        )
+    return ExpressionWrapper(end - F("created_at"), output_field=DurationField())
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def filtered(*, query: CaseQuery) -> QuerySet[Case]:
+    """The cases the query selects, unsorted, with no joins."""
+    qs = Case.objects.order_by()
+    if query.view == "open":
+        qs = qs.exclude(status="Closed").filter(removed_at__isnull=True)
+    elif query.view == "trends":
+        # Labels are a JSON list: matching its text with the quotes is exact and works on SQLite and
+        # PostgreSQL alike (SQLite has no JSON containment lookup).
+        trends = _cards().alias(label_text=Cast("labels", TextField())).filter(label_text__contains=f'"{TRENDS_LABEL}"')
+        qs = qs.filter(number__in=trends.values("case_id"))
+    if query.q:
+        q = query.q
+        on_card = _cards().filter(Q(key__icontains=q) | Q(assignee__icontains=q)).values("case_id")
+        qs = qs.filter(
+            Q(number__icontains=q)
+            | Q(summary__icontains=q)
+            | Q(account__icontains=q)
+            | Q(product__icontains=q)
+            | Q(number__in=on_card)
+        )
+    if query.severity:
+        qs = qs.filter(severity__in=query.severity)
+    if query.prio:
+        wanted = Q(pk__in=[])
+        if "yes" in query.prio:
+            wanted |= Q(number__in=escalated_cases(Type.PRIO_LIST))
+        if "potential" in query.prio:
+            wanted |= Q(number__in=escalated_cases(Type.POTENTIAL))
+        if "no" in query.prio:
+            wanted |= ~Q(number__in=escalated_cases(Type.PRIO_LIST, Type.POTENTIAL))
+        qs = qs.filter(wanted)
+    if query.critsit:
+        qs = qs.filter(crit_sit_q() if query.critsit == "yes" else ~crit_sit_q())
+    if query.escalated:
+        qs = qs.filter(escalated_q() if query.escalated == "yes" else ~escalated_q())
+    if query.product:
+        qs = qs.filter(product__in=query.product)
+    if query.account:
+        qs = qs.filter(account__in=query.account)
+    if query.status:
+        statuses = [s for s in query.status if s in InternalStatus.values] + ([""] if UNMAPPED in query.status else [])
+        wanted = Q(number__in=_card_cases(status__in=statuses))
+        if NO_CARD in query.status:
+            wanted |= ~Q(number__in=_card_cases())
+        qs = qs.filter(wanted)
+    if query.case_status:
+        qs = qs.filter(status__in=query.case_status)
+    if query.assignee:
+        qs = qs.filter(number__in=_card_cases(assignee__in=query.assignee))
+    if query.closed_not_done:
+        qs = qs.filter(status="Closed", number__in=_card_cases(status__in=NOT_DONE))
+    if query.opened_after:
+        qs = qs.filter(created_at__gte=_start_of(query.opened_after))
+    if query.opened_before:
+        qs = qs.filter(created_at__lt=_start_of(query.opened_before + timedelta(days=1)))
+    return qs
+
+
+def ordered(qs: QuerySet[Case], *, sort: str, now: datetime) -> QuerySet[Case]:
+    """`qs` in the order `sort` asks for. Only the sort's own columns are computed for every row."""
+    column, descending = sort_column(sort)
+
+    def key(expr, *, reverse: bool = False):
+        # Rows without a card (nulls) stay last in both directions.
+        return expr.desc(nulls_last=True) if descending != reverse else expr.asc(nulls_last=True)
+
+    if column == "severity":
+        # The default: severity, then the prio-list, then crit sits.
+        qs = qs.alias(prio_rank=_prio_rank(), crit=_flag(crit_sit_q()))
+        return qs.order_by(key(F("severity")), "prio_rank", F("crit").desc(), "number")
+    if column == "prio":
+        return qs.alias(prio_rank=_prio_rank()).order_by(key(F("prio_rank")), "severity", "number")
+    if column == "critsit":
+        return qs.alias(crit=_flag(crit_sit_q())).order_by(key(F("crit"), reverse=True), "severity", "number")
+    card_columns = {"status": "status", "assignee": "assignee", "card": "key"}
+    if column in card_columns:
+        # One value per case: the card the table shows.
+        value = Subquery(_cards().filter(case_id=OuterRef("number")).values(card_columns[column])[:1])
+        return qs.alias(sort_key=value).order_by(key(F("sort_key")), "severity", "number")
+    expr = {
+        "case": F("number"),
+        "summary": F("summary"),
+        "product": F("product"),
+        "account": F("account"),
+        "case_status": F("status"),
+        "days_open": _days_open(now),
+        "updated": F("upstream_updated_at"),
+    }[column]
+    # Ties: severity, then the case number, so paging is stable.
+    return qs.alias(sort_key=expr).order_by(key(F("sort_key")), "severity", "number")
+
+
+def _active_card() -> FilteredRelation:
+    # The same condition as _cards(): a LEFT JOIN that an index answers (Card index card_live_by_case).
+    return FilteredRelation("cards", condition=Q(cards__active=True, cards__removed_at__isnull=True))
+
+
+def with_columns(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """Each case with the table's joined columns (see case_rows)."""
+    return qs.alias(
+        card=_active_card(),
+        esc=FilteredRelation("escalation", condition=Q(escalation__removed_at__isnull=True)),
+        det=FilteredRelation("detail", condition=Q(detail__removed_at__isnull=True)),
+    ).annotate(
+        card_key=F("card__key"),
+        internal_status=F("card__status"),
+        jira_status=F("card__jira_status"),
+        assignee=F("card__assignee"),
+        contributors=F("card__contributors"),
+        prio=Switch(
+            When(esc__type=Type.PRIO_LIST, then=Value("yes")),
+            When(esc__type=Type.POTENTIAL, then=Value("potential")),
+            default=Value("no"),
+        ),
+        prio_link=F("esc__link"),
+        crit_sit=_flag(Q(det__crit_sit=True) | Q(esc__type=Type.CRIT_SIT)),
+    )

@@ -1,0 +1,16 @@
+"""The window of the updates and the weekly report: ?days=N."""
+
+from django import forms
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 90
+
+
+class DaysForm(forms.Form):
+    bad_days = f"Enter a whole number of days from 1 to {MAX_DAYS}."
+    days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_DAYS,
+        error_messages={"invalid": bad_days, "min_value": bad_days, "max_value": bad_days},
+    )

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/<path:account>/", views.account, name="account"),
+    path("engineers/<path:name>/", views.engineer, name="engineer"),
+    path("updates/", views.updates, name="updates"),
+    path("weekly/", views.weekly, name="weekly"),
+]

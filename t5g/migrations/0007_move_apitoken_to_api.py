@@ -1,0 +1,19 @@
+# ApiToken moved to the api app (api/migrations/0001_initial.py takes over its table and rows):
+# here it only leaves t5g's state; the database is not touched.
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('t5g', '0006_refresh_api_token'),
+        ('api', '0001_initial'),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.DeleteModel(name='ApiToken')],
+            database_operations=[],
+        ),
+    ]
