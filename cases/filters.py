@@ -97,6 +97,7 @@ def _days_open(now: datetime):
     return ExpressionWrapper(end - F("created_at"), output_field=DurationField())
 
 
+# --- the filters --------------------------------------------------------------------------------------------
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
@@ -159,6 +160,7 @@ def filtered(*, query: CaseQuery) -> QuerySet[Case]:
     return qs
 
 
+# --- order and columns --------------------------------------------------------------------------------------
 def ordered(qs: QuerySet[Case], *, sort: str, now: datetime) -> QuerySet[Case]:
     """`qs` in the order `sort` asks for. Only the sort's own columns are computed for every row."""
     column, descending = sort_column(sort)
@@ -199,7 +201,7 @@ def _active_card() -> FilteredRelation:
 
 
 def with_columns(qs: QuerySet[Case]) -> QuerySet[Case]:
-    """Each case with the table's joined columns (see case_rows)."""
+    """Each case with the table's joined columns (see cases.selectors.case_rows)."""
     return qs.alias(
         card=_active_card(),
         esc=FilteredRelation("escalation", condition=Q(escalation__removed_at__isnull=True)),

@@ -50,7 +50,7 @@ class Case(Mirrored):
     class Meta:
         ordering = ["-created_at"]
         # Covering indexes for the cases table (cases/selectors.py) and the account and engineer pages
-        # (cases/reports.py), so that their counts and sorts read an index from end to end instead of
+        # (reports/selectors.py), so that their counts and sorts read an index from end to end instead of
         # every (large) case row:
         # - in case-number order: the join to each case's card, the days-open sort, lookups by number,
         #   an engineer's open cases found from their cards;

@@ -14,6 +14,8 @@ from import_export.admin import ExportMixin
 from import_export.fields import Field
 from import_export.formats.base_formats import CSV, XLSX
 
+from cases.models import Severity
+
 from .models import DailyStats
 
 
@@ -52,15 +54,15 @@ class DailyStatsResource(resources.ModelResource):
     unique_bugs = MetricField("unique_bugs")
     bugs_no_target = MetricField("bugs_no_target")
     # Days to relief / resolution per severity: the median and how many cases it is over.
-    relief_median_urgent = MetricField("relief_days", "Urgent", "median")
-    relief_median_high = MetricField("relief_days", "High", "median")
-    relief_median_normal = MetricField("relief_days", "Normal", "median")
-    relief_median_low = MetricField("relief_days", "Low", "median")
+    relief_median_urgent = MetricField("relief_days", Severity.URGENT.label, "median")
+    relief_median_high = MetricField("relief_days", Severity.HIGH.label, "median")
+    relief_median_normal = MetricField("relief_days", Severity.NORMAL.label, "median")
+    relief_median_low = MetricField("relief_days", Severity.LOW.label, "median")
     relief_count = Field(readonly=True)  # dehydrate_relief_count
-    resolution_median_urgent = MetricField("resolution_days", "Urgent", "median")
-    resolution_median_high = MetricField("resolution_days", "High", "median")
-    resolution_median_normal = MetricField("resolution_days", "Normal", "median")
-    resolution_median_low = MetricField("resolution_days", "Low", "median")
+    resolution_median_urgent = MetricField("resolution_days", Severity.URGENT.label, "median")
+    resolution_median_high = MetricField("resolution_days", Severity.HIGH.label, "median")
+    resolution_median_normal = MetricField("resolution_days", Severity.NORMAL.label, "median")
+    resolution_median_low = MetricField("resolution_days", Severity.LOW.label, "median")
     resolution_count = Field(readonly=True)  # dehydrate_resolution_count
 
     class Meta:
