@@ -16,10 +16,9 @@ from django.utils import timezone
 
 from bugs.models import Bug, Issue
 from cards.models import Card
-from cases.detail import case_detail
 from cases.forms import CaseQueryForm
 from cases.models import Case
-from cases.selectors import case_rows
+from cases.selectors import case_detail, case_rows
 from escalations.models import Escalation
 from stats import selectors as stats_selectors
 from t5g.selectors import source_freshness

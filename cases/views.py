@@ -22,10 +22,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from t5g.cache import cached
 from t5g.links import bugzilla_bug_url, jira_issue_url, portal_case_url
 
-from .detail import case_detail
 from .forms import CaseQueryForm
 from .query import CaseQuery
-from .selectors import EXPORT_COLUMNS, case_page, export_rows, facets_and_page
+from .selectors import EXPORT_COLUMNS, case_detail, case_page, export_rows, facets_and_page
 from .templatetags.cases import severity as severity_label
 
 # What the table reads: a sync of any of these makes every cached page of it unreachable.

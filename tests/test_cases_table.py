@@ -18,11 +18,10 @@ from openpyxl import load_workbook
 
 from bugs.models import Bug, Issue
 from cards.models import Card, CardComment
-from cases.detail import issue_mismatch
 from cases.forms import CaseQueryForm
 from cases.models import CaseComment, Detail, SlaPartner
 from cases.query import CaseQuery
-from cases.selectors import facets
+from cases.selectors import facets, issue_mismatch
 from escalations.models import Escalation
 from t5g.cache import bump
 from tests import factories
