@@ -26,6 +26,7 @@ from datetime import date, datetime, time, timedelta
 from math import ceil
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -667,3 +668,29 @@ def case_detail(*, number: str) -> CaseDetail | None:
         more_card_comments=len(card_comments) > ROW_COMMENTS,
         more_case_comments=len(case_comments) > ROW_COMMENTS,
     )
+
+
+# --- what the per-case syncs read ---------------------------------------------------------------------------
+def cases_to_refresh(*, seen: str, read_at: str, full: bool, since: datetime | None) -> list[str]:
+    """Cases whose copy of something (details, JIRA links) is behind the case, or old and open.
+
+    `seen` names the field holding the case's last-modified time when that copy was read
+    (comparing two upstream times stays exact whatever our clock says); `read_at` when.
+    Without `since`, only cases open or changed in the last HISTORY_DAYS: a first load reads one
+    request per case, and years of closed cases nobody opens again would make it hours long. A case
+    read while open keeps its copy; `since` backfills older history on purpose.
+    """
+    cases = Case.objects.filter(removed_at__isnull=True)
+    if since:
+        cases = cases.filter(upstream_updated_at__gte=since)
+    elif settings.HISTORY_DAYS:
+        cutoff = timezone.now() - timedelta(days=settings.HISTORY_DAYS)
+        cases = cases.filter(~Q(status="Closed") | Q(upstream_updated_at__gte=cutoff))
+    if not since and not full:
+        too_old = timezone.now() - timedelta(hours=settings.REFRESH_AFTER_HOURS)
+        cases = cases.filter(
+            Q(**{f"{seen}__isnull": True})
+            | Q(**{f"{seen}__lt": F("upstream_updated_at")})
+            | (Q(**{f"{read_at}__lt": too_old}) & ~Q(status="Closed"))
+        )
+    return list(cases.order_by("upstream_updated_at").values_list("number", flat=True))

@@ -43,7 +43,7 @@ from stats import selectors as stats_selectors
 
 from .cache import cached
 from .models import ApiToken
-from .selectors import source_freshness
+from .sync.freshness import source_freshness
 
 METHODS = ("GET", "HEAD")
 DEFAULT_PER = 100

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from .refresh import current_refresh
+from .sync.refresh import current_refresh
 
 
 def t5g(request) -> dict:

@@ -14,8 +14,8 @@ from cases.models import Case
 
 from .cache import cached
 from .models import Refresh
-from .refresh import start_refresh
-from .selectors import source_freshness
+from .sync.freshness import source_freshness
+from .sync.refresh import start_refresh
 
 NEW_CASE_DAYS = 7
 # The home page lists at most this many of them (most severe first); the table has the rest.

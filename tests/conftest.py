@@ -40,6 +40,17 @@ def _empty_cache():
 
 
 @pytest.fixture
+def eager():
+    """Celery tasks run in the test's process, retries included (without their countdown)."""
+    from t5g.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def log_dir(tmp_path):
     return tmp_path
 

@@ -20,17 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def eager():
-    """Celery tasks run in the test's process, retries included (without their countdown)."""
-    from t5g.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
-@pytest.fixture
 def notifying(upstreams, settings, eager, mailoutbox):
     """The sandbox's Slack, channels of this test's own (the sandbox is shared), and two addresses."""
     suffix = uuid.uuid4().hex[:8]

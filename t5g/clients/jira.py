@@ -18,8 +18,7 @@ import requests
 from django.conf import settings
 from jira import JIRA, JIRAError
 
-from t5g.sync import RecordError, chunks
-from t5g.upstream import text
+from t5g.clients.records import RecordError, chunks, text
 
 from .http import UpstreamError, client_time, retrying_session, settle_environment, timeout
 
@@ -226,7 +225,7 @@ class JiraClient:
         newest = max(named, key=lambda s: (getattr(s, "startDate", "") or "", s.id), default=None)
         return newest.id if newest else None
 
-    # --- writes (guarded and recorded by the session: t5g/writes.py) -----------------------------------------
+    # --- writes (guarded and recorded by the session: t5g/clients/writes.py) -----------------------------------------
     def create_issue(self, fields: dict) -> dict:
         issue = _call(lambda: self.jira.create_issue(fields=fields), "JIRA create issue")
         return {"key": issue.key, "id": issue.id}

@@ -1,0 +1,20 @@
+"""Reads of cards for other apps' pages and syncs."""
+
+from django.db.models import Exists, OuterRef, Q, Subquery
+
+from .models import LIVE, Card
+
+
+def active_card_status() -> Subquery:
+    """The internal status of each case's active card (None without one), for
+    `Case.objects.filter(...).update(card_status=active_card_status())`: Case.card_status is that copy."""
+    return Subquery(Card.objects.filter(LIVE, case_id=OuterRef("number")).values("status")[:1])
+
+
+def card_status_out_of_step() -> Q:
+    """The cases whose card_status is not their active card's status: a case that arrived after its card, or
+    after a status mapping was edited."""
+    live = Card.objects.filter(LIVE, case_id=OuterRef("number"))
+    return (Q(card_status__isnull=True) & Exists(live)) | (
+        Q(card_status__isnull=False) & ~Exists(live.filter(status=OuterRef("card_status")))
+    )
