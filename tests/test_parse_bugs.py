@@ -10,7 +10,7 @@ import pytest
 
 from bugs.issues import IssueFields, parse_issue
 from bugs.services import parse_bug
-from t5g.sync import RecordError
+from t5g.clients.records import RecordError
 from tests.records import AT, JIRA_TIME, MISSING, PORTAL_TIME, changed, gap, picked
 
 

@@ -9,7 +9,7 @@ from datetime import UTC
 import pytest
 
 from cards.services import CardFields, parse_card
-from t5g.sync import RecordError
+from t5g.clients.records import RecordError
 from tests.records import AT, JIRA_TIME, MISSING, PORTAL_TIME, changed, gap, picked
 
 # Custom field ids differ between JIRA instances; CardFields holds the ones found by name (as the sandbox numbers them).

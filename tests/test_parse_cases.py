@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cases.services import parse_case, parse_detail
-from t5g.sync import RecordError
+from t5g.clients.records import RecordError
 from tests.records import AT, JIRA_TIME, MISSING, PORTAL_TIME, changed, gap, picked
 
 NUMBER = "03012345"

@@ -9,7 +9,7 @@ from datetime import UTC
 import pytest
 
 from escalations.services import parse_entry
-from t5g.sync import RecordError
+from t5g.clients.records import RecordError
 from tests.records import AT, JIRA_TIME, MISSING, PORTAL_TIME, changed, gap, picked
 
 LINKS = "customfield_10979"  # "SFDC Case Links", as the sandbox numbers it
