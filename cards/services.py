@@ -35,7 +35,7 @@ from .selectors import active_card_status, card_status_out_of_step
 
 log = logging.getLogger(__name__)
 
-CASE_IN_SUMMARY = re.compile(r"^\s*(\d{8})\s*:")
+CASE_IN_SUMMARY = re.compile(r"^\s*(\d{8})\s*:", re.ASCII)
 # The Severity field's options: the support portal's words, or the product-security ones.
 SEVERITIES = {"urgent": 1, "critical": 1, "high": 2, "important": 2, "normal": 3, "moderate": 3, "low": 4}
 SPRINT_NAME = re.compile(r"\bname=([^,\]]*)")  # Server's old "com.atlassian.greenhopper...Sprint@1a2b[...]" form
@@ -102,7 +102,10 @@ def parse_card(issue: dict, *, fields: CardFields, statuses: dict[str, str]) -> 
     if page is not None and not isinstance(page, dict):
         raise RecordError("comment: expected a page of comments")
     comments = [parse_comment(key, c) for c in objects_of((page or {}).get("comments"), field="comments")]
-    complete = page is not None and int(page.get("total", len(comments))) <= len(comments)
+    total = (page or {}).get("total", len(comments))
+    if not isinstance(total, int):
+        raise RecordError(f"comment total: expected a number, got {total!r}")
+    complete = page is not None and total <= len(comments)
     return {"card": card, "comments": comments, "all_comments": complete}
 
 

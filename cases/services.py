@@ -83,6 +83,14 @@ def reopened_cases(rows: list[dict]) -> list[str]:
 
 
 # --- details, case comments and bug links ----------------------------------------------------------
+def comment_id(comment: dict) -> str:
+    """A case comment's id: its key in the database, so never blank (two cases' blank ids would collide)."""
+    found = text(comment.get("id"), field="comment id", max_length=64)
+    if not found:
+        raise RecordError("comment id is missing")
+    return found
+
+
 def parse_detail(number: str, body: dict) -> dict:
     """One /v1/cases/{n} answer -> {"detail": row, "comments": rows, "bugs": {id: summary/status}}."""
     if not isinstance(body, dict) or body.get("caseNumber") != number:
@@ -103,7 +111,7 @@ def parse_detail(number: str, body: dict) -> dict:
     }
     comments = [
         {
-            "id": text(c["id"], field="comment id", max_length=64),
+            "id": comment_id(c),
             "case_id": number,
             "author": text(c.get("createdBy"), field="createdBy", max_length=200),
             "body": text(c.get("commentBody"), field="commentBody"),

@@ -2,8 +2,6 @@
 
 from datetime import UTC, datetime
 
-import pytest
-
 # One instant as each upstream writes it, and as every parser must return it: aware, in UTC.
 PORTAL_TIME = "2026-11-28T10:15:02Z"  # the support portal and Bugzilla
 JIRA_TIME = "2026-11-28T10:15:02.000+0000"  # JIRA REST v2
@@ -21,8 +19,3 @@ def changed(base: dict, changes: dict) -> dict:
 def picked(row: dict, expected: dict) -> dict:
     """The fields of `row` that `expected` names: a table row lists only the fields its rule is about."""
     return {k: row[k] for k in expected}
-
-
-def gap(reason: str, raises: type[BaseException] | None = None):
-    """A row the parser gets wrong today: strict, so fixing the parser turns the row red until the mark goes."""
-    return pytest.mark.xfail(strict=True, reason=reason, raises=raises)

@@ -29,10 +29,10 @@ T = TypeVar("T")
 CLOUD_PAGE = 100
 SERVER_PAGE = 500
 KEYS_PER_QUERY = 100
-ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
+ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+\Z", re.ASCII)  # \Z: "$" would let a final newline through
 MISSING_KEY = re.compile(r"issue with key '([^']+)' does not exist", re.IGNORECASE)
 # SFDC Case Links holds portal case URLs (".../support/cases/#/case/03012345"), one a line, or bare numbers.
-CASE_LINK = re.compile(r"/case/(\d{8})\b|(?<![\d/])(\d{8})(?!\d)")
+CASE_LINK = re.compile(r"/case/(\d{8})\b|(?<![\d/])(\d{8})(?!\d)", re.ASCII)
 
 
 _END = object()

@@ -13,7 +13,8 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-CASE_NUMBER = re.compile(r"^\d{8}$")
+# ASCII digits only: \d also matches other scripts' digits, which no upstream means as a case number.
+CASE_NUMBER = re.compile(r"^\d{8}\Z", re.ASCII)
 
 
 class RecordError(ValueError):
