@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
+from sandbox import environment
 from tests.processes import RedisServer
 
 
@@ -64,17 +65,9 @@ def clean_sandbox(sandbox):
 
 
 def point_at_sandbox(settings, sandbox) -> None:
-    """Every upstream setting aimed at `sandbox`, as SANDBOX_URL does at start-up."""
-    settings.SANDBOX_URL = sandbox.url
-    settings.PORTAL_URL = f"{sandbox.url}/portal/hydra/rest"
-    settings.SSO_TOKEN_URL = f"{sandbox.url}/sso/auth/realms/redhat-external/protocol/openid-connect/token"
-    settings.PORTAL_OFFLINE_TOKEN = "sandbox-offline-token"
-    settings.JIRA_URL = f"{sandbox.url}/jira"
-    settings.JIRA_TOKEN = "sandbox-jira-token"
-    settings.BUGZILLA_URL = f"{sandbox.url}/bugzilla/rest"
-    settings.BUGZILLA_API_KEY = "sandbox-bugzilla-key"
-    settings.SLACK_API_URL = f"{sandbox.url}/slack/api/"
-    settings.SLACK_TOKEN = "xoxb-sandbox-token"
+    """Every upstream setting aimed at `sandbox`: the environment it gives, each variable as its setting."""
+    for name, value in environment(sandbox.url).items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture
