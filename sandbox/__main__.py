@@ -52,7 +52,7 @@ def serve_command(argv: list[str]) -> None:
     started = time.monotonic()
     app = build_app(cases=options.cases, seed=options.seed, jira_flavor=options.jira_flavor)
     url = f"http://{options.host}:{options.port}"
-    # Tests and `make run` wait for this line.
+    # tests/sandbox.py waits for this line.
     print(
         f"Sandbox ready in {time.monotonic() - started:.1f}s with {len(app.world.cases)} cases "
         f"(seed {options.seed}) at {url}  (point T5G at it: python -m sandbox env --url {url})",

@@ -302,6 +302,7 @@ except Exception as exc:  # noqa: BLE001
 DEFAULT_FROM_EMAIL = _env("DEFAULT_FROM_EMAIL", "str", "t5g@localhost")
 
 # --- Upstreams ------------------------------------------------------------------------
+# An upstream with no URL is never called: its jobs fail saying which variable to set.
 
 
 def _upstream_url(name: str) -> str:
