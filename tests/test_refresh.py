@@ -7,6 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from cases.models import Case
+from sandbox import environment
 from t5g.models import Refresh, SyncRun, UpstreamWrite
 from t5g.sync.refresh import run_refresh, start_refresh
 from t5g.sync.registry import refreshed
@@ -18,7 +19,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.mark.django_db(transaction=True)
 def test_it_refreshes_every_source_in_a_worker_and_shows_the_progress(admin_client, upstreams, log_dir):
-    with celery_worker(log_dir=log_dir, SANDBOX_URL=upstreams.url):
+    with celery_worker(log_dir=log_dir, **environment(upstreams.url)):
         response = admin_client.post("/refresh/", **HX)
         assert response.status_code == 200
         refresh = Refresh.objects.get()

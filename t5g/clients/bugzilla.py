@@ -105,5 +105,5 @@ class BugzillaClient:
 
 def bugzilla_client() -> BugzillaClient:
     if not settings.BUGZILLA_URL:
-        raise UpstreamError("Bugzilla is not configured: set BUGZILLA_URL (or SANDBOX_URL)")
+        raise UpstreamError("Bugzilla is not configured: set BUGZILLA_URL and its credentials")
     return BugzillaClient(url=settings.BUGZILLA_URL, api_key=settings.BUGZILLA_API_KEY, batch=settings.BUGZILLA_BATCH)

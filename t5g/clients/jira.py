@@ -285,7 +285,7 @@ def _issues_of(body: Any) -> list[dict]:
 
 def jira_client() -> JiraClient:
     if not settings.JIRA_URL:
-        raise UpstreamError("JIRA is not configured: set JIRA_URL (or SANDBOX_URL)")
+        raise UpstreamError("JIRA is not configured: set JIRA_URL and its credentials")
     return JiraClient(url=settings.JIRA_URL, token=settings.JIRA_TOKEN)
 
 

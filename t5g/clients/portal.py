@@ -150,7 +150,7 @@ class PortalClient:
 
 def portal_client() -> PortalClient:
     if not settings.PORTAL_URL:
-        raise UpstreamError("the support portal is not configured: set PORTAL_URL (or SANDBOX_URL)")
+        raise UpstreamError("the support portal is not configured: set PORTAL_URL and its credentials")
     return PortalClient(
         url=settings.PORTAL_URL, token_url=settings.SSO_TOKEN_URL, offline_token=settings.PORTAL_OFFLINE_TOKEN
     )
