@@ -10,7 +10,11 @@ REDIS_PORT ?= 6391
 SANDBOX_PORT ?= 8800
 SANDBOX_CASES ?= 2000
 # With no real upstream configured, `make run` serves the sandbox and points T5G at it.
-USE_SANDBOX := $(if $(PORTAL_URL)$(JIRA_URL)$(BUGZILLA_URL)$(SANDBOX_URL),,yes)
+USE_SANDBOX := $(if $(PORTAL_URL)$(JIRA_URL)$(BUGZILLA_URL),,yes)
+SANDBOX_URL := http://127.0.0.1:$(SANDBOX_PORT)
+# The variables that point T5G at the sandbox (`python -m sandbox env`), for every process honcho starts.
+SANDBOX_ENV := var/sandbox.env
+comma := ,
 
 .PHONY: setup system-packages static run test test-sqlite test-pg test-scale lint bench
 
@@ -54,7 +58,6 @@ run: export REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
 run: export SITE_URL ?= http://127.0.0.1:$(WEB_PORT)
 run: export SANDBOX_PORT := $(SANDBOX_PORT)
 run: export SANDBOX_CASES := $(SANDBOX_CASES)
-run: export SANDBOX_URL := $(if $(USE_SANDBOX),http://127.0.0.1:$(SANDBOX_PORT),$(SANDBOX_URL))
 run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py setup_schedules --first-refresh
@@ -63,8 +66,16 @@ run: setup
 		(umask 077; echo "admin:$$(head -c 18 /dev/urandom | base64 | tr -d '/+=')" > var/flower-auth)
 	@echo "T5G starting: open $$SITE_URL/ $(if $(USE_SANDBOX),(sign in as member/member or admin/admin),(signing in through your IdP))"
 	@echo "Health: $$SITE_URL/health/  Flower: http://127.0.0.1:$${FLOWER_PORT:-5555}/ (user and password in var/flower-auth)"
-	@$(if $(USE_SANDBOX),echo "No real upstream configured: serving the sandbox at $$SANDBOX_URL ($(SANDBOX_CASES) cases)")
-	exec $(VENV)/bin/honcho --procfile Procfile start \
+ifdef USE_SANDBOX
+	@echo "No real upstream configured: serving the sandbox at $(SANDBOX_URL) ($(SANDBOX_CASES) cases)"
+	@# What this shell or .env (read after this file) sets wins over the sandbox's value, as over a default.
+	@$(PY) -m sandbox env --url $(SANDBOX_URL) | while IFS= read -r line; do \
+		name=$${line%%=*}; [ -n "$${!name+set}" ] || echo "$$line"; done > $(SANDBOX_ENV)
+	@# The sandbox's engineers for an empty team, once it answers; in the background, as honcho stops
+	@# everything when one of its processes exits.
+	($(PY) manage.py load_team $(SANDBOX_URL)/_sandbox/team --if-empty --wait 120 &)
+endif
+	exec $(VENV)/bin/honcho --procfile Procfile $(if $(USE_SANDBOX),--env $(SANDBOX_ENV)$(comma).env) start \
 		$(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) $(if $(USE_SANDBOX),sandbox) web worker beat flower
 
 lint: $(VENV)/.installed

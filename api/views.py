@@ -21,7 +21,7 @@ from cases.models import Case
 from cases.selectors import case_detail, case_rows
 from escalations.models import Escalation
 from stats import selectors as stats_selectors
-from t5g.selectors import source_freshness
+from t5g.sync.freshness import source_freshness
 
 from . import serializers
 from .auth import ApiError, api_view

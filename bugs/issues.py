@@ -12,12 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Case
-from cases.services import cases_to_refresh
+from cases.selectors import cases_to_refresh
 from t5g.clients.jira import ISSUE_KEY, JiraClient, fields_of, issue_key, jira_client, name_of, objects_of, user_of
 from t5g.clients.portal import portal_client
+from t5g.clients.records import chunks, parse_time, str_list, text
 from t5g.models import SyncRun
-from t5g.sync import Progress, Throttled, chunks, no_progress, parse_all, pooled, update_rows, upsert
-from t5g.upstream import parse_time, str_list, text
+from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, pooled
+from t5g.sync.upsert import update_rows, upsert
 
 from .models import Issue
 

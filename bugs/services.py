@@ -10,11 +10,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from t5g.cache import bump_after_commit
 from t5g.clients.bugzilla import bugzilla_client
+from t5g.clients.records import RecordError, chunks, parse_time, str_list, text
 from t5g.models import SyncRun
-from t5g.sync import Progress, RecordError, Throttled, chunks, no_progress, parse_all, pooled, upsert
-from t5g.upstream import parse_time, str_list, text
+from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, pooled
+from t5g.sync.upsert import bump_feeds_after_commit, upsert
 
 from .models import Bug
 
@@ -75,7 +75,7 @@ def mark_restricted(ids: list[int], *, run: SyncRun, dry_run: bool) -> None:
     run.unchanged += len(ids)
     if ids and not dry_run:
         Bug.objects.filter(pk__in=ids).update(restricted=True, synced_at=timezone.now())
-        bump_after_commit(run.source)
+        bump_feeds_after_commit(run)
 
 
 def sync_bugs(

@@ -19,15 +19,15 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
 from t5g import notify
-from t5g.cache import bump_after_commit
 from t5g.clients.bugzilla import bugzilla_client
 from t5g.clients.http import UpstreamError
 from t5g.clients.jira import jira_client
+from t5g.clients.records import RecordError, str_list
+from t5g.clients.writes import ReadOnlyError, write_context
 from t5g.links import bugzilla_bug_url, jira_issue_url
 from t5g.models import Notification, SyncRun
-from t5g.sync import Progress, RecordError, Throttled, no_progress
-from t5g.upstream import str_list
-from t5g.writes import ReadOnlyError, write_context
+from t5g.sync.batches import Progress, Throttled, no_progress
+from t5g.sync.upsert import bump_feeds_after_commit
 
 from .models import Bug, Issue
 
@@ -242,6 +242,6 @@ class Tagger:
                 log.info("bug tagging (dry run): would tag %s", line)
             return
         if self.run.updated:
-            bump_after_commit(self.run.source)
+            bump_feeds_after_commit(self.run)
         if settings.BUG_TAG_EMAILS:
             notify.enqueue(kind=Notification.Kind.EMAIL, to=settings.BUG_TAG_EMAILS, subject=s.subject, body=s.body)

@@ -21,10 +21,10 @@ from cases.models import Case, Severity
 from t5g.clients.http import UpstreamError
 from t5g.clients.jira import JiraClient, jira_client, jira_escape
 from t5g.clients.portal import portal_client
+from t5g.clients.writes import ReadOnlyError, write_context
 from t5g.links import bugzilla_bug_url, portal_case_url
 from t5g.models import SyncRun
-from t5g.sync import Progress, Throttled, no_progress, parse_all
-from t5g.writes import ReadOnlyError, write_context
+from t5g.sync.batches import Progress, Throttled, no_progress, parse_all
 
 from . import notifications
 from .assignment import Assigner
@@ -198,7 +198,7 @@ class CardCreator:
 
         Counted on a scratch run: this run counts cards created, not rows written.
         """
-        scratch = SyncRun(source=SyncRun.Source.CARDS)
+        scratch = SyncRun(source="cards")
         parse = lambda i: parse_card(i, fields=self.fields, statuses=self.statuses)  # noqa: E731
         parsed = parse_all(issues, parse, run=scratch, what="new cards")
         store_cards(parsed, run=scratch, dry_run=False)

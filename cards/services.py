@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.models import Case
@@ -25,27 +25,17 @@ from t5g.clients.jira import (
     objects_of,
     user_of,
 )  # fmt: skip
+from t5g.clients.records import RecordError, chunks, parse_time, str_list, text
 from t5g.models import SyncRun
-from t5g.sync import (
-    WRITE_BATCH,
-    Progress,
-    RecordError,
-    Throttled,
-    chunks,
-    mark_removed,
-    no_progress,
-    parse_all,
-    regroup,
-    upsert,
-    watermark,
-)  # fmt: skip
-from t5g.upstream import parse_time, str_list, text
+from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, regroup
+from t5g.sync.upsert import WRITE_BATCH, mark_removed, upsert, watermark
 
-from .models import LIVE, Card, CardComment, StatusMapping
+from .models import Card, CardComment, StatusMapping
+from .selectors import active_card_status, card_status_out_of_step
 
 log = logging.getLogger(__name__)
 
-CASE_IN_SUMMARY = re.compile(r"^\s*(\d{8})\s*:")
+CASE_IN_SUMMARY = re.compile(r"^\s*(\d{8})\s*:", re.ASCII)
 # The Severity field's options: the support portal's words, or the product-security ones.
 SEVERITIES = {"urgent": 1, "critical": 1, "high": 2, "important": 2, "normal": 3, "moderate": 3, "low": 4}
 SPRINT_NAME = re.compile(r"\bname=([^,\]]*)")  # Server's old "com.atlassian.greenhopper...Sprint@1a2b[...]" form
@@ -112,7 +102,10 @@ def parse_card(issue: dict, *, fields: CardFields, statuses: dict[str, str]) -> 
     if page is not None and not isinstance(page, dict):
         raise RecordError("comment: expected a page of comments")
     comments = [parse_comment(key, c) for c in objects_of((page or {}).get("comments"), field="comments")]
-    complete = page is not None and int(page.get("total", len(comments))) <= len(comments)
+    total = (page or {}).get("total", len(comments))
+    if not isinstance(total, int):
+        raise RecordError(f"comment total: expected a number, got {total!r}")
+    complete = page is not None and total <= len(comments)
     return {"card": card, "comments": comments, "all_comments": complete}
 
 
@@ -169,7 +162,7 @@ def cards_jql(client: JiraClient, *, since: datetime | None) -> str:
     jql = f'project = {settings.JIRA_PROJECT} AND labels = "{settings.JIRA_CARD_LABEL}"'
     if since:
         jql += f' AND updated >= "{client.jql_time(since)}"'
-    return jql + " ORDER BY updated ASC"  # oldest change first: see t5g.sync.watermark
+    return jql + " ORDER BY updated ASC"  # oldest change first: see t5g.sync.upsert.watermark
 
 
 def sync_cards(
@@ -262,17 +255,7 @@ def refresh_active(cases: Iterable[str | None]) -> None:
 
 def set_card_status(cases: Q) -> int:
     """Copy the internal status of their active card onto the cases `cases` selects (Case.card_status)."""
-    active = Card.objects.filter(LIVE, case_id=OuterRef("number")).values("status")[:1]
-    return Case.objects.filter(cases).update(card_status=Subquery(active))
-
-
-def card_status_out_of_step() -> Q:
-    """The cases whose card_status is not their active card's status: a case that arrived after its card, or
-    after a status mapping was edited."""
-    live = Card.objects.filter(LIVE, case_id=OuterRef("number"))
-    return (Q(card_status__isnull=True) & Exists(live)) | (
-        Q(card_status__isnull=False) & ~Exists(live.filter(status=OuterRef("card_status")))
-    )
+    return Case.objects.filter(cases).update(card_status=active_card_status())
 
 
 def retire_removed() -> None:

@@ -2,7 +2,8 @@
 
 case_rows() is what a CaseQuery (cases.query) selects, sorted, with the table's columns; facets() counts
 it; case_page() is one page of it as the table shows it; export_rows() streams all of it; case_detail()
-is one expanded row. The SQL of the filters, the sort and the columns is in cases.filters.
+is one expanded row; cases_to_refresh() is what the per-case syncs read. The SQL of the filters, the
+sort and the columns is in cases.filters.
 
 Built to stay fast at 100k cases on SQLite:
 - a costly filter (free text, labels, card fields) is run once, and when it matches few cases the
@@ -20,9 +21,10 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from math import ceil
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.expressions import RawSQL
@@ -350,3 +352,29 @@ def case_detail(*, number: str) -> CaseDetail | None:
         more_card_comments=len(card_comments) > ROW_COMMENTS,
         more_case_comments=len(case_comments) > ROW_COMMENTS,
     )
+
+
+# --- what the per-case syncs read ---------------------------------------------------------------------------
+def cases_to_refresh(*, seen: str, read_at: str, full: bool, since: datetime | None) -> list[str]:
+    """Cases whose copy of something (details, JIRA links) is behind the case, or old and open.
+
+    `seen` names the field holding the case's last-modified time when that copy was read
+    (comparing two upstream times stays exact whatever our clock says); `read_at` when.
+    Without `since`, only cases open or changed in the last HISTORY_DAYS: a first load reads one
+    request per case, and years of closed cases nobody opens again would make it hours long. A case
+    read while open keeps its copy; `since` backfills older history on purpose.
+    """
+    cases = Case.objects.filter(removed_at__isnull=True)
+    if since:
+        cases = cases.filter(upstream_updated_at__gte=since)
+    elif settings.HISTORY_DAYS:
+        cutoff = timezone.now() - timedelta(days=settings.HISTORY_DAYS)
+        cases = cases.filter(~Q(status="Closed") | Q(upstream_updated_at__gte=cutoff))
+    if not since and not full:
+        too_old = timezone.now() - timedelta(hours=settings.REFRESH_AFTER_HOURS)
+        cases = cases.filter(
+            Q(**{f"{seen}__isnull": True})
+            | Q(**{f"{seen}__lt": F("upstream_updated_at")})
+            | (Q(**{f"{read_at}__lt": too_old}) & ~Q(status="Closed"))
+        )
+    return list(cases.order_by("upstream_updated_at").values_list("number", flat=True))

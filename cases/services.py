@@ -3,35 +3,22 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from bugs.models import Bug
-from cards.services import card_status_out_of_step, set_card_status
+from cards.selectors import active_card_status, card_status_out_of_step
 from t5g.clients.portal import portal_client
+from t5g.clients.records import RecordError, case_number, chunks, parse_time, str_list, text
 from t5g.models import SyncRun
-from t5g.sync import (
-    WRITE_BATCH,
-    Progress,
-    RecordError,
-    Throttled,
-    chunks,
-    mark_removed,
-    no_progress,
-    parse_all,
-    pooled,
-    regroup,
-    upsert,
-    watermark,
-)  # fmt: skip
-from t5g.upstream import case_number, parse_time, str_list, text
+from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, pooled, regroup
+from t5g.sync.upsert import WRITE_BATCH, mark_removed, upsert, watermark
 
 from .models import Case, CaseComment, Detail
-from .selectors import number_in
+from .selectors import cases_to_refresh, number_in
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +68,8 @@ def sync_cases(
             if reopened:
                 Case.objects.filter(pk__in=reopened).update(reopened_at=timezone.now())
             # A case that arrives after its card (they come from different upstreams) takes the card's status.
-            set_card_status(number_in(written) & card_status_out_of_step())
+            cases = Case.objects.filter(number_in(written) & card_status_out_of_step())
+            cases.update(card_status=active_card_status())
         report(len(seen), total, "cases")
     if full:
         removed = mark_removed(Case.objects.all(), seen, run=run, dry_run=dry_run)
@@ -95,29 +83,12 @@ def reopened_cases(rows: list[dict]) -> list[str]:
 
 
 # --- details, case comments and bug links ----------------------------------------------------------
-def cases_to_refresh(*, seen: str, read_at: str, full: bool, since: datetime | None) -> list[str]:
-    """Cases whose copy of something (details, JIRA links) is behind the case, or old and open.
-
-    `seen` names the field holding the case's last-modified time when that copy was read
-    (comparing two upstream times stays exact whatever our clock says); `read_at` when.
-    Without `since`, only cases open or changed in the last HISTORY_DAYS: a first load reads one
-    request per case, and years of closed cases nobody opens again would make it hours long. A case
-    read while open keeps its copy; `since` backfills older history on purpose.
-    """
-    cases = Case.objects.filter(removed_at__isnull=True)
-    if since:
-        cases = cases.filter(upstream_updated_at__gte=since)
-    elif settings.HISTORY_DAYS:
-        cutoff = timezone.now() - timedelta(days=settings.HISTORY_DAYS)
-        cases = cases.filter(~Q(status="Closed") | Q(upstream_updated_at__gte=cutoff))
-    if not since and not full:
-        too_old = timezone.now() - timedelta(hours=settings.REFRESH_AFTER_HOURS)
-        cases = cases.filter(
-            Q(**{f"{seen}__isnull": True})
-            | Q(**{f"{seen}__lt": F("upstream_updated_at")})
-            | (Q(**{f"{read_at}__lt": too_old}) & ~Q(status="Closed"))
-        )
-    return list(cases.order_by("upstream_updated_at").values_list("number", flat=True))
+def comment_id(comment: dict) -> str:
+    """A case comment's id: its key in the database, so never blank (two cases' blank ids would collide)."""
+    found = text(comment.get("id"), field="comment id", max_length=64)
+    if not found:
+        raise RecordError("comment id is missing")
+    return found
 
 
 def parse_detail(number: str, body: dict) -> dict:
@@ -140,7 +111,7 @@ def parse_detail(number: str, body: dict) -> dict:
     }
     comments = [
         {
-            "id": text(c["id"], field="comment id", max_length=64),
+            "id": comment_id(c),
             "case_id": number,
             "author": text(c.get("createdBy"), field="createdBy", max_length=200),
             "body": text(c.get("commentBody"), field="commentBody"),

@@ -12,9 +12,10 @@ from django.utils import timezone
 from cards.models import Card
 from cases.models import Case, Detail
 from t5g.clients.jira import JiraClient, case_numbers, fields_of, issue_key, jira_client, name_of
+from t5g.clients.records import parse_time, text
 from t5g.models import SyncRun
-from t5g.sync import Progress, mark_removed, no_progress, parse_all, upsert
-from t5g.upstream import parse_time, text
+from t5g.sync.batches import Progress, no_progress, parse_all
+from t5g.sync.upsert import mark_removed, upsert
 
 from .models import Escalation
 

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from t5g.cache import cached
-from t5g.selectors import source_freshness
+from t5g.sync.freshness import source_freshness
 
 from . import presenters
 from .forms import DEFAULT_DAYS, DaysForm

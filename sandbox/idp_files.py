@@ -14,13 +14,9 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+import trustme
 
 DIR_PREFIX = "t5g-sandbox-idp-"
 # The module name pysaml2 imports the attribute map under (it puts the directory on sys.path).
@@ -74,25 +70,12 @@ def idp_files() -> IdPFiles:
 
 
 def _write_key_pair(directory: Path) -> tuple[Path, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "T5G sandbox IdP")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
+    """An RSA key (pysaml2 signs with RSA-SHA256) and its self-signed certificate, made by trustme."""
+    authority = trustme.CA(key_type=trustme.KeyType.RSA, organization_unit_name="T5G sandbox IdP")
     key_file, cert_file = directory / "idp.key", directory / "idp.crt"
-    key_file.touch(mode=0o600)
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.touch(mode=0o600)  # before the key is in it
+    authority.private_key_pem.write_to_path(key_file)
+    authority.cert_pem.write_to_path(cert_file)
     return key_file, cert_file
 
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 from cases.models import Severity
 from t5g.cache import bump_after_commit
 from t5g.models import SyncRun
-from t5g.sync import Progress, Throttled, no_progress
+from t5g.sync.batches import Progress, Throttled, no_progress
+from t5g.sync.registry import get_job
 
 from . import selectors
 from .models import DailyStats
@@ -122,7 +123,8 @@ def save_day(*, day: date, metrics: dict[str, dict], run: SyncRun | None = None)
         old = dict(DailyStats.objects.filter(date=day).values_list("scope", "metrics"))
         DailyStats.objects.filter(date=day).delete()
         DailyStats.objects.bulk_create([DailyStats(date=day, scope=s, metrics=m) for s, m in metrics.items()])
-        bump_after_commit(SyncRun.Source.STATS)
+        # With or without a run (a day recomputed from admin or a command), the stats pages see it.
+        bump_after_commit(*get_job("stats").feeds)
     if run is not None:
         run.created += sum(scope not in old for scope in metrics)
         run.updated += sum(scope in old and old[scope] != m for scope, m in metrics.items())

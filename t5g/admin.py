@@ -4,21 +4,37 @@ from django.contrib.auth.admin import UserAdmin
 
 from . import admin_beat, notify  # noqa: F401 - admin_beat registers the schedules' admin
 from .models import Notification, Profile, SyncRun, UpstreamWrite
+from .sync import registry
+
+
+class JobFilter(admin.SimpleListFilter):
+    title = "job"
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        return [(job.name, job.label) for job in registry.jobs()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(source=self.value()) if self.value() else queryset
 
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = [
-        "source", "trigger", "started_at", "duration", "outcome",
+        "job", "trigger", "started_at", "duration", "outcome",
         "fetched", "created", "updated", "unchanged", "rejected",
     ]  # fmt: skip
-    list_filter = ["source", "trigger", "outcome", "full"]
+    list_filter = [JobFilter, "trigger", "outcome", "full"]
     search_fields = ["error", "task_id"]
     date_hierarchy = "started_at"
     readonly_fields = [f.name for f in SyncRun._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description="job", ordering="source")
+    def job(self, run: SyncRun) -> str:
+        return registry.label_of(run.source)
 
 
 class ProfileInline(admin.StackedInline):

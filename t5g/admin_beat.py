@@ -6,7 +6,7 @@ from django.contrib import admin
 from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
-from .tasks import run_job
+from .sync.tasks import run_job
 
 admin.site.unregister(PeriodicTask)
 

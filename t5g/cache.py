@@ -1,8 +1,8 @@
 """Cache keys with a generation number that a sync bumps (the djangoproject.com dashboard's idea).
 
-A view caches under f"{name}:{generation}"; a sync bumps the generation of the views its
-data feeds after each commit, so no page is ever older than the database. With Redis
-down, generation() is 0 and every get is a miss: pages come from the database.
+A view caches under f"{name}:{generation}" of the feeds it reads ("cases", "cards", ...); a sync
+bumps the feeds its job declares (Job.feeds) after each commit, so no page is ever older than the
+database. With Redis down, generation() is 0 and every get is a miss: pages come from the database.
 """
 
 from __future__ import annotations
@@ -16,23 +16,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django_redis.exceptions import ConnectionInterrupted
 
-from .metrics import record_view_cache
+from .counters import record_view_cache
 
 T = TypeVar("T")
-
-# What each job's data feeds; a view caches on the generations of the names it reads.
-FEEDS = {
-    "cases": ("cases",),
-    "details": ("cases",),
-    "cards": ("cases", "cards"),
-    "issues": ("cases", "bugs"),
-    "bugs": ("cases", "bugs"),
-    "escalations": ("cases", "escalations"),
-    "stats": ("stats",),
-    "create_cards": ("cases", "cards"),
-    "priority": ("cards",),
-    "tag_bugs": ("bugs",),
-}
 
 
 def _key(name: str) -> str:
@@ -52,9 +38,8 @@ def bump(*names: str) -> None:
             cache.add(_key(name), 1, timeout=None)
 
 
-def bump_after_commit(job: str) -> None:
-    """Bump the views a job's data feeds once the current transaction commits."""
-    names = FEEDS.get(job, ())
+def bump_after_commit(*names: str) -> None:
+    """Bump these generations once the current transaction commits (a job bumps its Job.feeds)."""
     transaction.on_commit(lambda: bump(*names))
 
 

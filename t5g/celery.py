@@ -7,7 +7,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "t5g.settings")
 
 app = Celery("t5g")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Each app's tasks.py, and the sync engine's (t5g.sync is a package of the t5g app, not an app).
 app.autodiscover_tasks()
+app.autodiscover_tasks(["t5g.sync"])
 
 
 @worker_init.connect

@@ -1,10 +1,10 @@
 from django.conf import settings
 
-from .refresh import current_refresh
+from .sync.refresh import current_refresh
 
 
 def t5g(request) -> dict:
-    context = {"READ_ONLY": settings.READ_ONLY, "SANDBOX_URL": settings.SANDBOX_URL}
+    context = {"READ_ONLY": settings.READ_ONLY, "DEMO_NOTICE": settings.DEMO_NOTICE}
     if getattr(request, "user", None) and request.user.is_authenticated:
         # One indexed query: the refresh widget in every page's header.
         context["current_refresh"] = current_refresh()

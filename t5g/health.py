@@ -20,7 +20,8 @@ from health_check.contrib.celery import Ping
 from health_check.exceptions import ServiceUnavailable, ServiceWarning
 from health_check.views import HealthCheckView
 
-from .selectors import source_freshness
+from .sync.freshness import source_freshness
+from .sync.registry import refreshed
 
 # notification_resend runs every 10 minutes and case_sync every 15; beat saves last_run_at every few
 # minutes. Nothing for this long means beat is not running.
@@ -84,17 +85,18 @@ class Worker(Ping):
 
 
 CORE = ["health_check.checks.Database", "health_check.checks.Cache"]
-SOURCES = ["cases", "details", "cards", "issues", "bugs", "escalations", "stats"]
 
-health = login_not_required(
-    HealthCheckView.as_view(
-        checks=[
-            *CORE,
-            Broker,
-            Worker,
-            Beat,
-            *[(Source, {"source": source}) for source in SOURCES],
-        ]
-    )
-)
+
+class Health(HealthCheckView):
+    """Everything T5G needs, and the last sync of each source (each refreshed job, from the registry)."""
+
+    checks = [*CORE, Broker, Worker, Beat]
+
+    def get_checks(self):
+        yield from super().get_checks()
+        for job in refreshed():
+            yield Source(source=job.name)
+
+
+health = login_not_required(Health.as_view())
 ready = login_not_required(HealthCheckView.as_view(checks=CORE))

@@ -2,20 +2,14 @@
 
 Sync and card metrics are read from the database at scrape time, so every process (web, any
 worker) counts, and nothing is lost when a worker restarts. Upstream request and view-cache
-counters are kept in Redis (HINCRBY), shared by all processes for the same reason; with Redis
-down they are not counted, and nothing else is affected. A process adds its upstream counts to
-Redis's at most once a second and at the end of each job.
+counters are kept in Redis by every process (t5g/counters.py) and read here.
 """
 
 from __future__ import annotations
 
-import atexit
 import hmac
 import logging
 import os
-import threading
-import time
-from collections import Counter
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -28,70 +22,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from .counters import BUCKETS, UPSTREAM_BUCKETS, UPSTREAM_REQUESTS, UPSTREAM_SECONDS, VIEW_CACHE, redis_connection
+from .models import SyncRun, UpstreamWrite
+from .sync.freshness import source_freshness
+
 log = logging.getLogger(__name__)
-
-UPSTREAM_REQUESTS = "metrics:upstream:requests"  # field "<upstream>|<status>" -> count
-UPSTREAM_SECONDS = "metrics:upstream:seconds"  # field "<upstream>" -> total seconds
-UPSTREAM_BUCKETS = "metrics:upstream:buckets"  # field "<upstream>|<le>" -> count at or under le
-VIEW_CACHE = "metrics:view_cache"  # field "hit" / "miss" -> count
-BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-def _redis():
-    from django_redis import get_redis_connection
-
-    return get_redis_connection("default")
-
-
-# Upstream request counts wait in the process and go to Redis at most once a second, at the end of each job
-# and at exit: a Redis round trip per request cost a details sync (one request per case) a third of its time.
-_pending: Counter[tuple[str, str]] = Counter()
-_pending_lock = threading.Lock()
-_flushed_at = 0.0
-FLUSH_SECONDS = 1.0
-
-
-def record_upstream(*, upstream: str, status: int | str, seconds: float) -> None:
-    """Count one upstream request (its final answer, after retries) and its latency."""
-    with _pending_lock:
-        _pending[(UPSTREAM_REQUESTS, f"{upstream}|{status}")] += 1
-        _pending[(UPSTREAM_SECONDS, upstream)] += seconds
-        for le in BUCKETS:
-            if seconds <= le:
-                _pending[(UPSTREAM_BUCKETS, f"{upstream}|{le}")] += 1
-    if time.monotonic() - _flushed_at >= FLUSH_SECONDS:
-        flush_upstream_counts()
-
-
-def flush_upstream_counts() -> None:
-    """Add the counts this process holds to Redis's (lost, like any count made while Redis is down, if it fails)."""
-    global _flushed_at
-    with _pending_lock:
-        pending = dict(_pending)
-        _pending.clear()
-        _flushed_at = time.monotonic()
-    if not pending:
-        return
-    try:
-        pipe = _redis().pipeline(transaction=False)
-        for (key, field), amount in pending.items():
-            if key == UPSTREAM_SECONDS:
-                pipe.hincrbyfloat(key, field, amount)
-            else:
-                pipe.hincrby(key, field, amount)
-        pipe.execute()
-    except Exception:  # noqa: BLE001 - metrics must never break a sync
-        log.debug("upstream metrics not recorded", exc_info=True)
-
-
-atexit.register(flush_upstream_counts)
-
-
-def record_view_cache(*, hit: bool) -> None:
-    try:
-        _redis().hincrby(VIEW_CACHE, "hit" if hit else "miss", 1)
-    except Exception:  # noqa: BLE001 - nor a page
-        log.debug("cache metrics not recorded", exc_info=True)
 
 
 class T5GCollector:
@@ -103,8 +38,6 @@ class T5GCollector:
         yield from self._redis_counters()
 
     def _sync(self) -> Iterator:
-        from .models import SyncRun
-        from .selectors import source_freshness
 
         now = timezone.now()
         Outcome = SyncRun.Outcome
@@ -149,8 +82,6 @@ class T5GCollector:
         yield from (since, success, failing, failures, running, duration, rows_metric)
 
     def _cards(self) -> Iterator:
-        from .models import UpstreamWrite
-
         created = UpstreamWrite.objects.filter(action="create card", outcome=UpstreamWrite.Outcome.OK).count()
         yield CounterMetricFamily("t5g_cards_created", "JIRA cards T5G created", value=created)
         writes = CounterMetricFamily(
@@ -162,7 +93,7 @@ class T5GCollector:
 
     def _redis_counters(self) -> Iterator:
         try:
-            pipe = _redis().pipeline(transaction=False)
+            pipe = redis_connection().pipeline(transaction=False)
             for key in (UPSTREAM_REQUESTS, UPSTREAM_SECONDS, UPSTREAM_BUCKETS, VIEW_CACHE):
                 pipe.hgetall(key)
             requests_, seconds, buckets, view_cache = (

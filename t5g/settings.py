@@ -45,8 +45,8 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 ALLOWED_HOSTS = _env("ALLOWED_HOSTS", "list", ["localhost", "127.0.0.1", "[::1]"])
 SITE_URL = _env("SITE_URL", "str", "http://127.0.0.1:8000").rstrip("/")
-# The project's own upstream sandbox (sandbox/): portal, JIRA, Bugzilla, Slack and the SAML IdP.
-SANDBOX_URL = _env("SANDBOX_URL", "str", "").rstrip("/")
+# A banner on every page saying what this instance shows, e.g. that its data is made up (a demo).
+DEMO_NOTICE = _env("DEMO_NOTICE", "str", "").strip()
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 TIME_ZONE = "UTC"  # stored and scheduled in UTC; DISPLAY_TIME_ZONE is for people
 DISPLAY_TIME_ZONE = _env("DISPLAY_TIME_ZONE", "str", "UTC")
@@ -76,7 +76,6 @@ INSTALLED_APPS = [
     "reports",
     "api",
     "stats",
-    "sandbox",  # only its `sandbox` command; the product never imports it
 ]
 
 MIDDLEWARE = [
@@ -154,8 +153,6 @@ SAML_IDP_METADATA_URL = _env("SAML_IDP_METADATA_URL", "str", "")
 SAML_IDP_METADATA_FILE = _env("SAML_IDP_METADATA_FILE", "str", "")
 if SAML_IDP_METADATA_URL and SAML_IDP_METADATA_FILE:
     SETTINGS_ERRORS.append(("SAML_IDP_METADATA_FILE", "set SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE, not both"))
-if not (SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE) and SANDBOX_URL:
-    SAML_IDP_METADATA_URL = f"{SANDBOX_URL}/idp/metadata/"
 if SAML_IDP_METADATA_URL and urlsplit(SAML_IDP_METADATA_URL).scheme not in ("http", "https"):
     SETTINGS_ERRORS.append(("SAML_IDP_METADATA_URL", f"must be an http(s) URL, got {SAML_IDP_METADATA_URL!r}"))
 if SAML_IDP_METADATA_FILE and not Path(SAML_IDP_METADATA_FILE).is_file():
@@ -307,26 +304,23 @@ except Exception as exc:  # noqa: BLE001
 DEFAULT_FROM_EMAIL = _env("DEFAULT_FROM_EMAIL", "str", "t5g@localhost")
 
 # --- Upstreams ------------------------------------------------------------------------
-# SANDBOX_URL (read in the core block) points every upstream at the project's own sandbox;
-# a real URL set for one upstream takes precedence for that upstream.
+# An upstream with no URL is never called: its jobs fail saying which variable to set.
 
 
-def _upstream_url(name: str, sandbox_path: str) -> str:
+def _upstream_url(name: str) -> str:
     url = _env(name, "str", "").rstrip("/")
-    if not url and SANDBOX_URL:
-        url = SANDBOX_URL + sandbox_path
     if url and urlsplit(url).scheme not in ("http", "https"):
         SETTINGS_ERRORS.append((name, f"must be an http(s) URL, got {url!r}"))
     return url
 
 
-PORTAL_URL = _upstream_url("PORTAL_URL", "/portal/hydra/rest")
-SSO_TOKEN_URL = _upstream_url("SSO_TOKEN_URL", "/sso/auth/realms/redhat-external/protocol/openid-connect/token")
-PORTAL_OFFLINE_TOKEN = _env("PORTAL_OFFLINE_TOKEN", "str", "sandbox-offline-token" if SANDBOX_URL else "")
-JIRA_URL = _upstream_url("JIRA_URL", "/jira")
-JIRA_TOKEN = _env("JIRA_TOKEN", "str", "sandbox-jira-token" if SANDBOX_URL else "")
-BUGZILLA_URL = _upstream_url("BUGZILLA_URL", "/bugzilla/rest")
-BUGZILLA_API_KEY = _env("BUGZILLA_API_KEY", "str", "sandbox-bugzilla-key" if SANDBOX_URL else "")
+PORTAL_URL = _upstream_url("PORTAL_URL")
+SSO_TOKEN_URL = _upstream_url("SSO_TOKEN_URL")
+PORTAL_OFFLINE_TOKEN = _env("PORTAL_OFFLINE_TOKEN", "str", "")
+JIRA_URL = _upstream_url("JIRA_URL")
+JIRA_TOKEN = _env("JIRA_TOKEN", "str", "")
+BUGZILLA_URL = _upstream_url("BUGZILLA_URL")
+BUGZILLA_API_KEY = _env("BUGZILLA_API_KEY", "str", "")
 for _url_name, _url, _secret_name, _secret in (
     ("PORTAL_URL", PORTAL_URL, "PORTAL_OFFLINE_TOKEN", PORTAL_OFFLINE_TOKEN),
     ("JIRA_URL", JIRA_URL, "JIRA_TOKEN", JIRA_TOKEN),
@@ -358,16 +352,16 @@ LOCK_TTL = _env("LOCK_TTL", "int", 60)
 
 # Alerts (a failing job, its recovery) and notifications.
 ALERT_EMAILS = _env("ALERT_EMAILS", "list", [])
-SLACK_API_URL = (_upstream_url("SLACK_API_URL", "/slack/api") or "https://slack.com/api") + "/"
-SLACK_TOKEN = _env("SLACK_TOKEN", "str", "xoxb-sandbox-token" if SANDBOX_URL else "")
-SLACK_ALERT_CHANNEL = _env("SLACK_ALERT_CHANNEL", "str", "#t5g-alerts" if SANDBOX_URL else "")
+SLACK_API_URL = (_upstream_url("SLACK_API_URL") or "https://slack.com/api") + "/"
+SLACK_TOKEN = _env("SLACK_TOKEN", "str", "")
+SLACK_ALERT_CHANNEL = _env("SLACK_ALERT_CHANNEL", "str", "")
 if SLACK_ALERT_CHANNEL and not SLACK_TOKEN:
     SETTINGS_ERRORS.append(("SLACK_TOKEN", "required when SLACK_ALERT_CHANNEL is set"))
 # Notifications (t5g/notify.py): new cards by email and Slack, a card that could not be created, the bug-tagging
 # summary. An empty list or channel sends nothing there.
 NOTIFY_EMAILS = _env("NOTIFY_EMAILS", "list", [])  # the new-cards digest
-SLACK_HIGH_CHANNEL = _env("SLACK_HIGH_CHANNEL", "str", "#t5g-high" if SANDBOX_URL else "")  # new severity 1-2 cards
-SLACK_LOW_CHANNEL = _env("SLACK_LOW_CHANNEL", "str", "#t5g-low" if SANDBOX_URL else "")  # other new cards, failures
+SLACK_HIGH_CHANNEL = _env("SLACK_HIGH_CHANNEL", "str", "")  # new severity 1-2 cards
+SLACK_LOW_CHANNEL = _env("SLACK_LOW_CHANNEL", "str", "")  # other new cards, failures
 if (SLACK_HIGH_CHANNEL or SLACK_LOW_CHANNEL) and not SLACK_TOKEN:
     SETTINGS_ERRORS.append(("SLACK_TOKEN", "required when SLACK_HIGH_CHANNEL or SLACK_LOW_CHANNEL is set"))
 EMAIL_SUBJECT_PREFIX = _env("EMAIL_SUBJECT_PREFIX", "str", "[T5G]")

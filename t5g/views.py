@@ -7,7 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from .models import Refresh
-from .refresh import start_refresh
+from .sync.refresh import start_refresh
 
 
 @require_POST

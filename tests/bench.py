@@ -24,6 +24,8 @@ from pathlib import Path
 
 import requests
 
+from sandbox import environment
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 TOKEN_PATH = "/sso/auth/realms/redhat-external/protocol/openid-connect/token"
 TEAM_QUERY = "case_tags:*shift_telco5g*"
@@ -71,8 +73,8 @@ class SandboxProcess:
         self.log = tempfile.NamedTemporaryFile(prefix="t5g-bench-sandbox-", suffix=".log", delete=False)  # noqa: SIM115
         started = time.monotonic()
         self.popen = subprocess.Popen(
-            [sys.executable, "manage.py", "sandbox", "--port", str(port), "--cases", str(cases)],
-            cwd=BASE_DIR, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "DEBUG": "true"},
+            [sys.executable, "-m", "sandbox", "--port", str(port), "--cases", str(cases)],
+            cwd=BASE_DIR, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         while True:
             if self.popen.poll() is not None:
@@ -193,7 +195,7 @@ def bench_sync(size: int) -> list[Result]:
     redis_server = RedisServer(db.parent)  # the job locks, the request metrics and the view cache's generations
     # As production runs it: DEBUG off (Django's debug cursor would format every query it runs).
     env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "bench-only", "DATABASE_URL": f"sqlite:///{db}",
-           "SANDBOX_URL": sandbox.url, "REDIS_URL": redis_server.url, "UPSTREAM_CONCURRENCY": "12"}  # fmt: skip
+           **environment(sandbox.url), "REDIS_URL": redis_server.url, "UPSTREAM_CONCURRENCY": "12"}  # fmt: skip
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True)
 
     def requests_total() -> int:
@@ -310,22 +312,16 @@ WARM_REPEAT, COLD_REPEAT = 30, 10
 _first_bytes: dict[str, tuple[int, int, int]] = {}  # page -> (size, bytes, rows) of the reference measurement
 
 # Run inside the scratch database by `manage.py shell`: the bench's signed-in user (a session row, no
-# SAML round trip), the sandbox's team (as `manage.py sandbox --demo-team` gives a demo), and which
-# case, account and engineer the pages show. Prints one JSON line.
+# SAML round trip) and which case, account and engineer the pages show. Prints one JSON line.
 PAGES_SETUP = """
-import json, sys
+import json
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.db.models import Count
-from cards.models import Card, TeamMember
+from cards.models import Card
 from cases.models import Case
 
-team = json.loads(sys.stdin.read())
-if not TeamMember.objects.exists():
-    TeamMember.objects.bulk_create(TeamMember(name=u["name"], jira_user=u["jira_user"],
-        jira_account_id=u["jira_account_id"], email=u["email"], slack_id=u["slack_id"],
-        accounts="\\n".join(u["accounts"]), active=u["active"]) for u in team)
 user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"first_name": "Bench"})
 session = SessionStore()
 session[SESSION_KEY] = str(user.pk)
@@ -378,7 +374,7 @@ def bench_pages(size: int) -> list[Result]:
     site = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "bench-only", "LOG_LEVEL": "WARNING",
            "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}", "REDIS_URL": cache_redis.url,
-           "SANDBOX_URL": sandbox.url if sandbox else "http://127.0.0.1:9", "SITE_URL": site,
+           **environment(sandbox.url if sandbox else "http://127.0.0.1:9"), "SITE_URL": site,
            "UPSTREAM_CONCURRENCY": "12"}  # fmt: skip
     try:
         started = time.monotonic()
@@ -394,8 +390,12 @@ def bench_pages(size: int) -> list[Result]:
             team = requests.get(f"{sandbox.url}/_sandbox/team", timeout=30).text
             note_data = ""
         synced = time.monotonic() - started
+        # The sandbox's team, as `make run` gives a demo one.
+        (work / "team.json").write_text(team)
+        subprocess.run([sys.executable, "manage.py", "load_team", str(work / "team.json"), "--if-empty"],
+                       cwd=BASE_DIR, env=env, check=True, capture_output=True)  # fmt: skip
         found = subprocess.run([sys.executable, "manage.py", "shell", "-c", PAGES_SETUP], cwd=BASE_DIR, env=env,
-                               input=team, check=True, capture_output=True, text=True).stdout  # fmt: skip
+                               check=True, capture_output=True, text=True).stdout  # fmt: skip
         setup = json.loads(found.strip().splitlines()[-1])
         if sandbox is not None:
             sandbox.stop()  # the pages never call an upstream; its memory and CPU are not the web app's

@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
+from sandbox import environment
 from tests.processes import RedisServer
 
 
@@ -40,6 +41,17 @@ def _empty_cache():
 
 
 @pytest.fixture
+def eager():
+    """Celery tasks run in the test's process, retries included (without their countdown)."""
+    from t5g.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def log_dir(tmp_path):
     return tmp_path
 
@@ -64,23 +76,17 @@ def clean_sandbox(sandbox):
 
 
 def point_at_sandbox(settings, sandbox) -> None:
-    """Every upstream setting aimed at `sandbox`, as SANDBOX_URL does at start-up."""
-    settings.SANDBOX_URL = sandbox.url
-    settings.PORTAL_URL = f"{sandbox.url}/portal/hydra/rest"
-    settings.SSO_TOKEN_URL = f"{sandbox.url}/sso/auth/realms/redhat-external/protocol/openid-connect/token"
-    settings.PORTAL_OFFLINE_TOKEN = "sandbox-offline-token"
-    settings.JIRA_URL = f"{sandbox.url}/jira"
-    settings.JIRA_TOKEN = "sandbox-jira-token"
-    settings.BUGZILLA_URL = f"{sandbox.url}/bugzilla/rest"
-    settings.BUGZILLA_API_KEY = "sandbox-bugzilla-key"
-    settings.SLACK_API_URL = f"{sandbox.url}/slack/api/"
-    settings.SLACK_TOKEN = "xoxb-sandbox-token"
+    """Every upstream setting aimed at `sandbox`: the environment it gives, each variable as its setting."""
+    for name, value in environment(sandbox.url).items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture
 def upstreams(settings, clean_sandbox):
     """The shared sandbox as T5G's upstreams, with fast retries."""
     point_at_sandbox(settings, clean_sandbox)
+    # The run shares one sandbox Slack: a test that reads messages posts to channels of its own (test_notify.py).
+    settings.SLACK_ALERT_CHANNEL = settings.SLACK_HIGH_CHANNEL = settings.SLACK_LOW_CHANNEL = ""
     settings.UPSTREAM_BACKOFF = 0.05
     settings.UPSTREAM_READ_TIMEOUT = 5
     # Tests compare with the whole sandbox, years of closed cases included (the window has its own test).

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from sandbox import environment
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -108,7 +110,7 @@ def child_env(**extra: str) -> dict[str, str]:
 
 def worker_env(sandbox, **extra: str) -> dict[str, str]:
     """A worker's settings for tests against `sandbox`, as the `upstreams` fixture sets them in-process."""
-    return {"SANDBOX_URL": sandbox.url, "UPSTREAM_BACKOFF": "0.05", "JOB_RETRY_BACKOFF": "0.1", "HISTORY_DAYS": "0",
+    return {**environment(sandbox.url), "UPSTREAM_BACKOFF": "0.05", "JOB_RETRY_BACKOFF": "0.1", "HISTORY_DAYS": "0",
             **extra}  # fmt: skip
 
 

@@ -6,7 +6,7 @@ import sys
 
 import requests
 
-from tests.processes import BASE_DIR, Process, free_port, wait_for
+from tests.processes import Process, free_port, wait_for
 
 
 class Sandbox:
@@ -15,7 +15,7 @@ class Sandbox:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = Process(
             f"sandbox-{self.port}",
-            [sys.executable, str(BASE_DIR / "manage.py"), "sandbox", "--port", str(self.port),
+            [sys.executable, "-m", "sandbox", "--port", str(self.port),
              "--cases", str(cases), "--seed", str(seed), "--jira-flavor", jira_flavor],
             log_dir=log_dir,
         )  # fmt: skip

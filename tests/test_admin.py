@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from t5g.jobs import run_job
 from t5g.models import SyncRun
-from t5g.schedules import setup_schedules
+from t5g.sync.runner import run_job
+from t5g.sync.schedules import setup_schedules
 from tests.factories import make_case, make_everything
 from tests.processes import celery_worker, wait_for
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from t5g.models import SyncRun
-from t5g.schedules import setup_schedules
+from t5g.sync.schedules import setup_schedules
 from tests.forms import form_values
 from tests.processes import celery_beat, celery_worker, wait_for
 

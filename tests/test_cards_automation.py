@@ -11,8 +11,8 @@ from cards.automation import cards_out_of_step, plan
 from cards.models import Card, CardIntent, TeamMember
 from cases.models import Case
 from t5g.clients.http import UpstreamError
-from t5g.jobs import run_job
 from t5g.models import SyncRun, UpstreamWrite
+from t5g.sync.runner import run_job
 
 pytestmark = pytest.mark.django_db
 
@@ -122,10 +122,13 @@ def test_it_leaves_cards_unassigned_without_a_team(automation):
     assert Card.objects.get(case=number).assignee == ""
 
 
-def test_it_creates_nothing_past_the_safety_valve_and_alerts(automation, team, settings):
+def test_it_creates_nothing_past_the_safety_valve_and_alerts(
+    automation, team, settings, eager, django_capture_on_commit_callbacks
+):
     settings.MAX_NEW_CARDS = 0
     number = new_case(automation, severity=1)
-    with pytest.raises(Exception, match="MAX_NEW_CARDS"):
+    # The alert is queued, and delivered here once the run's record commits.
+    with pytest.raises(Exception, match="MAX_NEW_CARDS"), django_capture_on_commit_callbacks(execute=True):
         run_job(job="create_cards", trigger="manual")
     assert cards_in_jira(automation, number) == []
     assert any("failing" in m.subject for m in mail.outbox)

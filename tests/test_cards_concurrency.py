@@ -7,8 +7,8 @@ from django.db import connection
 from django.test import override_settings
 
 from cards.models import CardIntent
-from t5g.jobs import run_job
 from t5g.models import SyncRun
+from t5g.sync.runner import run_job
 from tests.conftest import redis_settings
 from tests.test_cards_automation import cards_in_jira, new_case
 

@@ -7,9 +7,9 @@ from django.test import Client
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from t5g.health import SOURCES
 from t5g.models import SyncRun
-from t5g.schedules import setup_schedules
+from t5g.sync.registry import refreshed
+from t5g.sync.schedules import setup_schedules
 from tests.processes import celery_worker
 
 # The checks run in threads with their own database connections: they must see committed rows.
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def healthy_sources() -> None:
     now = timezone.now()
     SyncRun.objects.bulk_create(
-        SyncRun(source=s, trigger="schedule", outcome="success", finished_at=now) for s in SOURCES
+        SyncRun(source=job.name, trigger="schedule", outcome="success", finished_at=now) for job in refreshed()
     )
 
 
@@ -39,7 +39,7 @@ def test_it_is_healthy_with_everything_running_and_needs_no_sign_in(log_dir):
         response = Client().get("/health/?format=json")
     assert response.status_code == 200, response.json()
     assert set(response.json().values()) == {"OK"}
-    assert len(response.json()) == 5 + len(SOURCES)
+    assert len(response.json()) == 5 + len(refreshed())
 
 
 def test_it_shows_a_failing_source_as_failing(log_dir):

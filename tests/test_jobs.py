@@ -2,10 +2,10 @@ import pytest
 from django.core import mail
 from django.shortcuts import resolve_url
 
-from t5g import jobs
 from t5g.clients.http import UpstreamError
-from t5g.locks import JobLock
-from t5g.models import SyncRun
+from t5g.models import Notification, SyncRun
+from t5g.sync import runner as jobs
+from t5g.sync.locks import JobLock
 from tests.conftest import point_at_sandbox
 
 pytestmark = pytest.mark.django_db
@@ -44,11 +44,15 @@ def test_it_records_a_failure_that_will_be_retried_without_alerting(unreachable_
         jobs.run_job(job="cases", trigger="schedule", final=False)
     assert SyncRun.objects.get().outcome == "retry"
     assert mail.outbox == []
+    assert not Notification.objects.exists()
 
 
-def test_it_alerts_once_per_failure_streak_and_on_recovery(unreachable_portal, sandbox):
+def test_it_alerts_once_per_failure_streak_and_on_recovery(
+    unreachable_portal, sandbox, eager, django_capture_on_commit_callbacks
+):
+    # Alerts are queued (delivered by the notifications queue, here in this process once each run commits).
     for _ in range(3):
-        with pytest.raises(UpstreamError):
+        with pytest.raises(UpstreamError), django_capture_on_commit_callbacks(execute=True):
             jobs.run_job(job="cases", trigger="schedule")
     assert [m.subject for m in mail.outbox] == ["T5G: Cases sync is failing"]
     assert "The dashboard keeps showing the last good data" in mail.outbox[0].body
@@ -56,9 +60,20 @@ def test_it_alerts_once_per_failure_streak_and_on_recovery(unreachable_portal, s
     mail.outbox.clear()
     point_at_sandbox(unreachable_portal, sandbox)
     unreachable_portal.CASE_QUERY = "case_number:00000000"  # matches nothing: a quick success
-    jobs.run_job(job="cases", trigger="schedule")
-    jobs.run_job(job="cases", trigger="schedule")
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.run_job(job="cases", trigger="schedule")
+        jobs.run_job(job="cases", trigger="schedule")
     assert [m.subject for m in mail.outbox] == ["T5G: Cases sync recovered"]
+
+
+def test_it_queues_alerts_rather_than_sending_them_in_the_job(unreachable_portal, settings):
+    """The job only records its alert: a slow mail server or Slack cannot keep it (and its lock) waiting."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nobody answers there
+    with pytest.raises(UpstreamError):
+        jobs.run_job(job="cases", trigger="schedule")
+    alert = Notification.objects.get()
+    assert (alert.kind, alert.subject, alert.status) == ("email", "T5G: Cases sync is failing", "pending")
 
 
 def test_it_refuses_an_unknown_job():
@@ -114,7 +129,7 @@ def test_it_marks_a_source_stale_when_it_fails_or_falls_behind(unreachable_porta
 
     from django.utils import timezone
 
-    from t5g.selectors import source_freshness
+    from t5g.sync.freshness import source_freshness
 
     jobs.run_job(job="create_cards", trigger="manual")
     SyncRun.objects.create(

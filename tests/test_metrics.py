@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from t5g.jobs import run_job
 from t5g.models import SyncRun, UpstreamWrite
+from t5g.sync.runner import run_job
 
 pytestmark = pytest.mark.django_db
 

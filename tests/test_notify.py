@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cards.models import Card, TeamMember
 from cards.notifications import card_failed, new_cards
+from sandbox import environment
 from t5g import notify
 from t5g.models import Notification
 from t5g.tasks import resend_notifications, send_notification
@@ -17,17 +18,6 @@ from tests.factories import make_case
 from tests.processes import celery_worker, free_port, wait_for
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager():
-    """Celery tasks run in the test's process, retries included (without their countdown)."""
-    from t5g.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 @pytest.fixture
@@ -239,7 +229,7 @@ def test_it_reads_new_cards_in_a_bounded_number_of_queries(notifying, member, dj
 @pytest.mark.django_db(transaction=True)
 def test_it_is_delivered_by_a_worker_from_the_notifications_queue(upstreams, log_dir):
     channel = f"#t5g-worker-{uuid.uuid4().hex[:8]}"
-    with celery_worker(log_dir=log_dir, SANDBOX_URL=upstreams.url):
+    with celery_worker(log_dir=log_dir, **environment(upstreams.url)):
         sent = notify.enqueue(kind="slack", to=channel, body="from the worker")  # no transaction: queued at once
         wait_for(lambda: Notification.objects.get(pk=sent.pk).status == "sent", timeout=30, what="delivery")
     assert [m["text"] for m in posted(upstreams, channel)] == ["from the worker"]

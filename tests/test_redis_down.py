@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 
-from t5g.jobs import run_job
+from t5g.sync.runner import run_job
 from tests.conftest import redis_settings
 from tests.factories import make_everything
 from tests.processes import RedisServer

@@ -7,10 +7,11 @@ from django.test import Client
 from django.utils import timezone
 
 from cases.models import Case
-from t5g.jobs import SYNC_ORDER
+from sandbox import environment
 from t5g.models import Refresh, SyncRun, UpstreamWrite
-from t5g.refresh import run_refresh, start_refresh
-from t5g.schedules import FIRST_REFRESH, schedule_first_refresh
+from t5g.sync.refresh import run_refresh, start_refresh
+from t5g.sync.registry import refreshed
+from t5g.sync.schedules import FIRST_REFRESH, schedule_first_refresh
 from tests.processes import celery_worker, wait_for
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -18,7 +19,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.mark.django_db(transaction=True)
 def test_it_refreshes_every_source_in_a_worker_and_shows_the_progress(admin_client, upstreams, log_dir):
-    with celery_worker(log_dir=log_dir, SANDBOX_URL=upstreams.url):
+    with celery_worker(log_dir=log_dir, **environment(upstreams.url)):
         response = admin_client.post("/refresh/", **HX)
         assert response.status_code == 200
         refresh = Refresh.objects.get()
@@ -31,15 +32,15 @@ def test_it_refreshes_every_source_in_a_worker_and_shows_the_progress(admin_clie
         widget = wait_for(finished, timeout=90, what="the refresh to finish", interval=0.5)
     refresh.refresh_from_db()
     assert refresh.state == "done", refresh.error
-    assert [r["source"] for r in refresh.summary] == SYNC_ORDER
+    assert [r["source"] for r in refresh.summary] == [job.name for job in refreshed()]
     assert refresh.summary[0]["created"] == Case.objects.count() > 0
     assert "Refresh now" in widget and "cases: " in widget  # the button is back, with what changed
-    assert SyncRun.objects.filter(trigger="manual", outcome="success").count() == len(SYNC_ORDER)
+    assert SyncRun.objects.filter(trigger="manual", outcome="success").count() == len(refreshed())
 
 
 @pytest.mark.django_db
 def test_it_attaches_to_the_refresh_already_running(admin_client, admin_user):
-    running = Refresh.objects.create(state="running", phase="cards", step=2, steps=len(SYNC_ORDER))
+    running = Refresh.objects.create(state="running", phase="cards", step=2, steps=len(refreshed()))
     response = admin_client.post("/refresh/", **HX)
     assert Refresh.objects.count() == 1
     assert f"/refresh/{running.pk}/" in response.content.decode()
@@ -54,7 +55,7 @@ def test_it_attaches_to_the_refresh_already_running(admin_client, admin_user):
 def test_it_reports_a_failed_source_and_refreshes_the_others(admin_user, upstreams, settings):
     settings.READ_ONLY = True  # a refresh only reads: read-only mode changes nothing for it
     upstreams.faults({"path": "/bugzilla/", "kind": "error", "status": 500})
-    refresh = Refresh.objects.create(steps=len(SYNC_ORDER), requested_by=admin_user)
+    refresh = Refresh.objects.create(steps=len(refreshed()), requested_by=admin_user)
     run_refresh(refresh_id=refresh.pk)
     refresh.refresh_from_db()
     assert refresh.state == "failed"
@@ -88,7 +89,7 @@ def test_it_answers_json_for_scripts(admin_client):
     response = admin_client.post("/refresh/", HTTP_ACCEPT="application/json")
     assert response.status_code == 202
     status = admin_client.get(response["Location"]).json()
-    assert status["state"] == "queued" and status["steps"] == len(SYNC_ORDER)
+    assert status["state"] == "queued" and status["steps"] == len(refreshed())
 
 
 @pytest.mark.django_db

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from saml2.xmldsig import SIG_RSA_SHA256
 
+from sandbox import environment
 from tests.processes import BASE_DIR, free_port
 from tests.saml import (
     ACS,
@@ -37,7 +38,7 @@ MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
 def idp(settings, sandbox, client):
     """T5G at http://testserver signing in against the sandbox IdP, which knows our metadata."""
     settings.SITE_URL = "http://testserver"
-    settings.SAML_IDP_METADATA_URL = f"{sandbox.url}/idp/metadata/"
+    settings.SAML_IDP_METADATA_URL = environment(sandbox.url)["SAML_IDP_METADATA_URL"]
     settings.SAML_IDP_METADATA_FILE = ""
     settings.LOGIN_URL = "saml2_login"  # what settings.py picks when an IdP is configured
     settings.LOCAL_LOGIN = False
@@ -374,7 +375,7 @@ def test_it_explains_when_saml_is_not_configured(client, settings):
 @pytest.mark.parametrize(
     "env, login_url",
     [
-        ({"SANDBOX_URL": "http://127.0.0.1:8800"}, "saml2_login http://127.0.0.1:8800/idp/metadata/"),
+        (environment("http://127.0.0.1:8800"), "saml2_login http://127.0.0.1:8800/idp/metadata/"),
         ({"SAML_IDP_METADATA_URL": "https://idp.example/metadata"}, "saml2_login https://idp.example/metadata"),
         ({}, "saml_not_configured "),
         ({"LOCAL_LOGIN": "true"}, "login "),
@@ -382,9 +383,7 @@ def test_it_explains_when_saml_is_not_configured(client, settings):
 )
 def test_it_picks_the_login_url_from_what_is_configured(env, login_url):
     clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("SAML_") and k not in ("SANDBOX_URL", "LOCAL_LOGIN", "DATABASE_URL")
+        k: v for k, v in os.environ.items() if not k.startswith("SAML_") and k not in ("LOCAL_LOGIN", "DATABASE_URL")
     }
     script = "from django.conf import settings as s; print(s.LOGIN_URL, s.SAML_IDP_METADATA_URL)"
     out = subprocess.run(

@@ -13,9 +13,9 @@ from celery import group
 
 from cases.models import Case, Detail
 from t5g import notify
-from t5g.jobs import run_job
 from t5g.models import Notification, SyncRun
-from t5g.tasks import run_job as run_job_task
+from t5g.sync.runner import run_job
+from t5g.sync.tasks import run_job as run_job_task
 from tests.processes import celery_worker, wait_for, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -3,7 +3,7 @@ import json
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
-from t5g.schedules import DEFAULT_SCHEDULES, TASKS
+from t5g.sync.schedules import default_schedules
 
 PROMISED = {
     "case_sync": "every 15 minutes",
@@ -33,10 +33,12 @@ def test_it_creates_the_promised_schedules(db):
     call_command("setup_schedules")
     tasks = {t.name: t for t in PeriodicTask.objects.select_related("interval", "crontab")}
     assert {name: describe(tasks[name]) for name in PROMISED} == PROMISED
-    for name, (kwargs, _) in DEFAULT_SCHEDULES.items():
-        assert tasks[name].task == TASKS.get(name, "t5g.run_job")
-        assert json.loads(tasks[name].kwargs) == kwargs
-        assert tasks[name].enabled
+    for schedule, task, kwargs in default_schedules():
+        assert tasks[schedule.name].task == task
+        assert json.loads(tasks[schedule.name].kwargs) == kwargs
+        assert tasks[schedule.name].enabled
+    assert tasks["notification_resend"].task == "t5g.resend_notifications"
+    assert json.loads(tasks["card_sync"].kwargs) == {"job": "cards"}
     assert json.loads(tasks["case_full_sync"].kwargs) == {"job": "cases", "full": True}
 
 

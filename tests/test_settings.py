@@ -5,6 +5,7 @@ import sys
 import pytest
 from django.conf import settings
 
+from sandbox import environment
 from tests.processes import BASE_DIR
 
 
@@ -66,7 +67,7 @@ def test_it_points_every_upstream_at_the_sandbox():
         "from django.conf import settings as s;"
         "print(s.PORTAL_URL, s.SSO_TOKEN_URL, s.JIRA_URL, s.BUGZILLA_URL, sep='\\n')"
     )
-    env = {**os.environ, "SANDBOX_URL": "http://127.0.0.1:8800", "DJANGO_SETTINGS_MODULE": "t5g.settings"}
+    env = {**os.environ, **environment("http://127.0.0.1:8800"), "DJANGO_SETTINGS_MODULE": "t5g.settings"}
     out = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {script}"],
         cwd=BASE_DIR,

@@ -13,7 +13,7 @@ from cases.models import Case, CaseComment, Detail
 from escalations.models import Escalation
 from stats.models import DailyStats
 from stats.services import compute_day
-from t5g.jobs import run_job
+from t5g.sync.runner import run_job
 from tests.factories import make_case
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from bugs.services import parse_bug
 from cases.models import Case
 from t5g.clients.bugzilla import bugzilla_client
 from t5g.clients.http import UpstreamError
-from t5g.jobs import run_job
 from t5g.models import SyncRun
-from t5g.sync import parse_all
+from t5g.sync.batches import parse_all
+from t5g.sync.runner import run_job
 
 pytestmark = pytest.mark.django_db
 

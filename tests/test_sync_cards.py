@@ -17,9 +17,9 @@ from cards.models import Card, CardComment, StatusMapping
 from cards.services import apply_status_mapping, card_status_out_of_step
 from cases.models import Case
 from t5g.clients.http import UpstreamError
-from t5g.jobs import run_job
 from t5g.models import SyncRun
-from t5g.sync import watermark
+from t5g.sync.runner import run_job
+from t5g.sync.upsert import watermark
 from tests.conftest import point_at_sandbox
 from tests.forms import form_values
 from tests.sandbox import Sandbox

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from cases.models import Case, CaseComment, Detail
 from t5g.clients.http import UpstreamError
-from t5g.jobs import run_job
 from t5g.models import SyncRun
+from t5g.sync.runner import run_job
 
 pytestmark = pytest.mark.django_db
 TOKEN_PATH = "/sso/auth/realms/redhat-external/protocol/openid-connect/token"

@@ -11,8 +11,8 @@ from cards.models import Card
 from cases.models import Detail
 from escalations.models import Escalation
 from t5g.clients.http import UpstreamError
-from t5g.jobs import run_job
 from t5g.models import SyncRun
+from t5g.sync.runner import run_job
 
 pytestmark = pytest.mark.django_db
 BOARD = 'project = RHOCPPRIO AND labels = "Telco5g" AND status != Closed'

@@ -10,8 +10,8 @@ from cases.models import Case
 from t5g.clients.http import UpstreamError
 from t5g.clients.jira import jira_client
 from t5g.clients.portal import portal_client
-from t5g.jobs import run_job
 from t5g.models import SyncRun
+from t5g.sync.runner import run_job
 
 pytestmark = pytest.mark.django_db
 JIRAS = "GET /portal/hydra/rest/cases/{number}/jiras"

@@ -8,9 +8,9 @@ import pytest
 from django.test import override_settings
 
 from cases.models import Case, Detail
-from t5g.jobs import run_job
 from t5g.models import SyncRun
-from t5g.tasks import run_job as run_job_task
+from t5g.sync.runner import run_job
+from t5g.sync.tasks import run_job as run_job_task
 from tests.conftest import redis_settings
 from tests.processes import RedisServer, celery_worker, wait_for, worker_env
 

@@ -10,8 +10,8 @@ from jira import JIRA
 
 from bugs.models import Bug, Issue
 from bugs.tagging import linked, missing_keywords
-from t5g.jobs import run_job
 from t5g.models import SyncRun, UpstreamWrite
+from t5g.sync.runner import run_job
 
 pytestmark = pytest.mark.django_db
 

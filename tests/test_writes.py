@@ -4,8 +4,8 @@ import pytest
 import requests
 
 from t5g.clients.portal import portal_client
+from t5g.clients.writes import ReadOnlyError, write_context
 from t5g.models import UpstreamWrite
-from t5g.writes import ReadOnlyError, write_context
 
 pytestmark = pytest.mark.django_db
 

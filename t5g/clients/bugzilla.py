@@ -94,7 +94,7 @@ class BugzillaClient:
             answer.missing += [bug_id for bug_id in batch if bug_id not in answered]
         return answer
 
-    # --- writes (guarded and recorded by the session: t5g/writes.py) ---------------------------------------------
+    # --- writes (guarded and recorded by the session: t5g/clients/writes.py) ------------------------------------------
     def update_whiteboard(self, bug_id: int, value: str) -> None:
         """Set a bug's internal whiteboard (the whole value), as a minor update: no mail to the bug's followers."""
         # build_update only takes internal_whiteboard in Red Hat mode; the field itself is the same in both.
@@ -105,5 +105,5 @@ class BugzillaClient:
 
 def bugzilla_client() -> BugzillaClient:
     if not settings.BUGZILLA_URL:
-        raise UpstreamError("Bugzilla is not configured: set BUGZILLA_URL (or SANDBOX_URL)")
+        raise UpstreamError("Bugzilla is not configured: set BUGZILLA_URL and its credentials")
     return BugzillaClient(url=settings.BUGZILLA_URL, api_key=settings.BUGZILLA_API_KEY, batch=settings.BUGZILLA_BATCH)

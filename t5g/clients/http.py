@@ -15,7 +15,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
-from ..writes import GuardedAdapter
+from .writes import GuardedAdapter
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def retrying_session(
 
     Retry-After is honoured (capped). Only idempotent methods are retried unless the
     caller says a POST is safe to repeat (the SSO token exchange is). A session for an
-    `upstream` T5G writes to guards and records its writes (t5g/writes.py).
+    `upstream` T5G writes to guards and records its writes (t5g/clients/writes.py).
     """
     retry = Retry(
         total=settings.UPSTREAM_RETRIES,

@@ -18,8 +18,7 @@ import requests
 from django.conf import settings
 from jira import JIRA, JIRAError
 
-from t5g.sync import RecordError, chunks
-from t5g.upstream import text
+from t5g.clients.records import RecordError, chunks, text
 
 from .http import UpstreamError, client_time, retrying_session, settle_environment, timeout
 
@@ -30,10 +29,10 @@ T = TypeVar("T")
 CLOUD_PAGE = 100
 SERVER_PAGE = 500
 KEYS_PER_QUERY = 100
-ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
+ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+\Z", re.ASCII)  # \Z: "$" would let a final newline through
 MISSING_KEY = re.compile(r"issue with key '([^']+)' does not exist", re.IGNORECASE)
 # SFDC Case Links holds portal case URLs (".../support/cases/#/case/03012345"), one a line, or bare numbers.
-CASE_LINK = re.compile(r"/case/(\d{8})\b|(?<![\d/])(\d{8})(?!\d)")
+CASE_LINK = re.compile(r"/case/(\d{8})\b|(?<![\d/])(\d{8})(?!\d)", re.ASCII)
 
 
 _END = object()
@@ -226,7 +225,7 @@ class JiraClient:
         newest = max(named, key=lambda s: (getattr(s, "startDate", "") or "", s.id), default=None)
         return newest.id if newest else None
 
-    # --- writes (guarded and recorded by the session: t5g/writes.py) -----------------------------------------
+    # --- writes (guarded and recorded by the session: t5g/clients/writes.py) -----------------------------------------
     def create_issue(self, fields: dict) -> dict:
         issue = _call(lambda: self.jira.create_issue(fields=fields), "JIRA create issue")
         return {"key": issue.key, "id": issue.id}
@@ -286,7 +285,7 @@ def _issues_of(body: Any) -> list[dict]:
 
 def jira_client() -> JiraClient:
     if not settings.JIRA_URL:
-        raise UpstreamError("JIRA is not configured: set JIRA_URL (or SANDBOX_URL)")
+        raise UpstreamError("JIRA is not configured: set JIRA_URL and its credentials")
     return JiraClient(url=settings.JIRA_URL, token=settings.JIRA_TOKEN)
 
 

@@ -140,7 +140,7 @@ class PortalClient:
             raise UpstreamError(f"JIRA links of case {number}: expected a list")
         return body
 
-    # --- writes (guarded and recorded by the session: t5g/writes.py) ------------------------------
+    # --- writes (guarded and recorded by the session: t5g/clients/writes.py) ------------------------------
     def add_notified_user(self, number: str, sso_username: str) -> None:
         self._request(
             "POST", f"/v1/cases/{number}/notifiedusers", f"notified users of case {number}",
@@ -150,7 +150,7 @@ class PortalClient:
 
 def portal_client() -> PortalClient:
     if not settings.PORTAL_URL:
-        raise UpstreamError("the support portal is not configured: set PORTAL_URL (or SANDBOX_URL)")
+        raise UpstreamError("the support portal is not configured: set PORTAL_URL and its credentials")
     return PortalClient(
         url=settings.PORTAL_URL, token_url=settings.SSO_TOKEN_URL, offline_token=settings.PORTAL_OFFLINE_TOKEN
     )

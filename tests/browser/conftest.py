@@ -21,6 +21,7 @@ import requests
 from django.core.management import call_command
 from django.test import override_settings
 
+from sandbox import environment
 from tests.conftest import point_at_sandbox
 from tests.processes import BASE_DIR, BIN, Process, celery_worker, child_env, free_port, wait_for
 from tests.sandbox import Sandbox
@@ -145,7 +146,7 @@ def stack(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
 
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        extra = {"SITE_URL": url, "SANDBOX_URL": sandbox.url, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+        extra = {"SITE_URL": url, **environment(sandbox.url), "DEBUG": "false", "LOG_LEVEL": "WARNING"}
         # The same key as this process: the sessions tests write here must be valid there.
         extra["SECRET_KEY"] = settings.SECRET_KEY
         web = Process(

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from t5g.jobs import SYNC_ORDER
+from t5g.sync.registry import refreshed
 
 
 def test_it_shows_the_progress_of_a_refresh_until_it_is_done(member_page, stack, watch):
@@ -34,10 +34,10 @@ def test_it_shows_the_progress_of_a_refresh_until_it_is_done(member_page, stack,
 
     widget.locator("summary").click()
     lines = widget.locator(".refresh-summary li")
-    expect(lines).to_have_count(len(SYNC_ORDER))
+    expect(lines).to_have_count(len(refreshed()))
     # One line per source, in the order they ran, none failed.
     shown = {line.split(":", 1)[0]: line for line in lines.all_inner_texts()}
-    assert list(shown) == SYNC_ORDER
+    assert list(shown) == [job.name for job in refreshed()]
     for job, line in shown.items():
         assert re.fullmatch(rf"{job}: \d+ new, \d+ updated( \(.*\))?", line.strip()), line
     expect(widget.get_by_role("link", name="Reload to see the new data")).to_be_visible()

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cards.assignment import Assigner
 from cards.automation import describe, plan
-from t5g.jobs import run_job
+from t5g.sync.runner import run_job
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from t5g.schedules import schedule_first_refresh, setup_schedules
+from t5g.sync.schedules import schedule_first_refresh, setup_schedules
 
 
 class Command(BaseCommand):

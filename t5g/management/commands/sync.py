@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from t5g.clients.http import client_cpu
-from t5g.jobs import JOBS, SYNC_ORDER, run_job
+from t5g.sync.registry import jobs, refreshed
+from t5g.sync.runner import run_job
 
 
 def parse_since(value: str) -> datetime:
@@ -45,7 +46,7 @@ class Command(BaseCommand):
     trigger = "manual"
 
     def add_arguments(self, parser):
-        parser.add_argument("source", choices=[*JOBS, "all"])
+        parser.add_argument("source", choices=[*(job.name for job in jobs()), "all"])
         parser.add_argument("--full", action="store_true", help="re-read everything and mark what left upstream")
         parser.add_argument("--since", type=parse_since, help="re-read what changed since this date")
         parser.add_argument("--dry-run", action="store_true", help="fetch and count, write nothing")
@@ -53,7 +54,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, source, full, since, dry_run, no_progress, **options):
         failed = []
-        for job in SYNC_ORDER if source == "all" else [source]:
+        for job in [job.name for job in refreshed()] if source == "all" else [source]:
             bar = ProgressBar(enabled=not no_progress)
             cpu, in_clients = time.process_time(), client_cpu()
             try:

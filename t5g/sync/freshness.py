@@ -1,24 +1,14 @@
+"""How fresh each job's data is: the home page, the API, /health/ and /metrics read it from here."""
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from .models import SyncRun
+from t5g.models import SyncRun
 
-# Data older than this (about twice the default schedule) is shown as stale.
-STALE_AFTER = {
-    "cases": timedelta(minutes=45),
-    "details": timedelta(hours=26),
-    "cards": timedelta(hours=3),
-    "issues": timedelta(hours=26),
-    "bugs": timedelta(hours=26),
-    "escalations": timedelta(hours=5),
-    "stats": timedelta(hours=26),
-    "create_cards": timedelta(hours=3),
-    "priority": timedelta(hours=49),
-    "tag_bugs": timedelta(hours=49),
-}
+from .registry import jobs
 
 
 @dataclass(frozen=True)
@@ -27,6 +17,7 @@ class Freshness:
     label: str
     last_success: datetime | None
     last_failure: datetime | None
+    stale_after: timedelta  # the job's Job.stale_after: about twice its default schedule
 
     @property
     def failing(self) -> bool:
@@ -35,12 +26,12 @@ class Freshness:
     @property
     def stale(self) -> bool:
         """The data shown may be behind upstream: the last run failed, or none succeeded lately."""
-        too_old = timezone.now() - STALE_AFTER[self.source]
+        too_old = timezone.now() - self.stale_after
         return self.failing or not self.last_success or self.last_success < too_old
 
 
 def source_freshness() -> list[Freshness]:
-    """When each source last synced and last failed (after its retries), in one query."""
+    """When each job last synced and last failed (after its retries), in one query, in registry order."""
     rows = {
         row["source"]: row
         for row in SyncRun.objects.values("source").annotate(
@@ -50,10 +41,11 @@ def source_freshness() -> list[Freshness]:
     }
     return [
         Freshness(
-            source=value,
-            label=label,
-            last_success=rows.get(value, {}).get("last_success"),
-            last_failure=rows.get(value, {}).get("last_failure"),
+            source=job.name,
+            label=job.label,
+            last_success=rows.get(job.name, {}).get("last_success"),
+            last_failure=rows.get(job.name, {}).get("last_failure"),
+            stale_after=job.stale_after,
         )
-        for value, label in SyncRun.Source.choices
+        for job in jobs()
     ]

@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('t5g', '0006_refresh_api_token'),
+        ('t5g', '0007_syncrun_source_is_a_registered_job'),
         ('api', '0001_initial'),
     ]
 

@@ -1,82 +1,41 @@
-"""What every sync service shares: bulk upserts where newer wins, watermarks, progress, a bounded pool.
+"""Bulk writes of upstream records where newer wins, the watermark an incremental run starts from, and
+marking what left upstream.
 
-Services (cases/services.py, cards/services.py, ...) fetch through a client, parse each
-upstream record into a dict of model field values (a malformed one is logged and
-counted as rejected), and hand batches to `upsert`.
+A sync service (cases/services.py, cards/services.py, ...) fetches through a client, parses each upstream
+record into a dict of model field values (t5g/sync/batches.py: a malformed one is logged and counted as
+rejected) and hands batches to `upsert`. Every write bumps, once its transaction commits, the cache
+generations of the views the run's job feeds (its Job.feeds), so no page is older than the database.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, models, router, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from .cache import bump_after_commit
-from .models import SyncRun
+from t5g.cache import bump_after_commit
+from t5g.clients.records import chunks
+from t5g.models import SyncRun
+
+from .registry import get_job
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-R = TypeVar("R")
-
-Progress = Callable[[int, int, str], None]
 
 
-class RecordError(ValueError):
-    """An upstream record that cannot be parsed; it is skipped and counted, never half-written."""
-
-
-def no_progress(current: int, total: int, phase: str) -> None:
-    pass
-
-
-def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    it = iter(items)
-    while batch := list(islice(it, size)):
-        yield batch
+def bump_feeds_after_commit(run: SyncRun) -> None:
+    """The views fed by the run's job (Job.feeds) are made new once the current transaction commits."""
+    bump_after_commit(*get_job(run.source).feeds)
 
 
 # Rows per transaction of a sync. SQLite's cost per commit grows with the pages a transaction dirties, one per
 # index per row at random places: at 100,000 cases, commits of 500 rows were a third of the case sync's time.
 WRITE_BATCH = 5000
-
-
-def regroup(pages: Iterable[tuple[int | None, list[T]]], *, size: int) -> Iterator[tuple[int | None, list[T]]]:
-    """An upstream's (total, records) pages regrouped in batches of about `size` records: fewer, larger writes
-    (and commits)."""
-    batch: list[T] = []
-    total = None
-    for total, records in pages:
-        batch += records
-        if len(batch) >= size:
-            yield total, batch
-            batch = []
-    if batch:
-        yield total, batch
-
-
-def parse_all(raw: Iterable[Any], parse: Callable[[Any], dict], *, run: SyncRun, what: str) -> list[dict]:
-    """Parse records, skipping (and counting) the malformed ones."""
-    rows = []
-    for record in raw:
-        run.fetched += 1
-        try:
-            rows.append(parse(record))
-        except (RecordError, KeyError, TypeError, ValueError) as exc:
-            run.rejected += 1
-            key = (
-                record.get("case_number") or record.get("key") or record.get("id") if isinstance(record, dict) else None
-            )
-            log.warning("%s: rejected malformed record %s: %s", what, key, exc)
-    return rows
 
 
 def upsert(
@@ -141,7 +100,7 @@ def upsert(
                 _insert_or_update(model, new + changed, update=[*fields, "synced_at"], now=now)
             if same:
                 model.objects.filter(pk__in=same).update(synced_at=now)
-            bump_after_commit(run.source)
+            bump_feeds_after_commit(run)
         written += [row[pk] for row in new + changed]
     return written
 
@@ -246,7 +205,7 @@ def mark_removed(queryset: models.QuerySet, keep: set, *, run: SyncRun, dry_run:
     with transaction.atomic():
         for batch in chunks(gone, 500):
             queryset.model.objects.filter(pk__in=batch).update(removed_at=now)
-        bump_after_commit(run.source)
+        bump_feeds_after_commit(run)
     return len(gone)
 
 
@@ -262,26 +221,3 @@ def watermark(model: type[models.Model], *, since: datetime | None, full: bool) 
         return since
     newest = model.objects.aggregate(newest=Max("upstream_updated_at"))["newest"]
     return newest - timedelta(minutes=settings.SYNC_OVERLAP_MINUTES) if newest else None
-
-
-def pooled(fn: Callable[[T], R], items: list[T]) -> Iterator[tuple[T, R]]:
-    """Run independent upstream calls concurrently with a bounded pool, yielding in input order."""
-    if not items:
-        return
-    with ThreadPoolExecutor(max_workers=settings.UPSTREAM_CONCURRENCY) as pool:
-        yield from zip(items, pool.map(fn, items), strict=True)
-
-
-class Throttled:
-    """Reports progress at most a few times a second: a report is a Redis write."""
-
-    def __init__(self, progress: Progress, interval: float = 0.5):
-        self.progress = progress
-        self.interval = interval
-        self._last = 0.0
-
-    def __call__(self, current: int, total: int, phase: str, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if force or now - self._last >= self.interval:
-            self._last = now
-            self.progress(current, total, phase)

@@ -1,49 +1,28 @@
 """The one way a sync or automation job runs: from beat, the refresh button or a command.
 
-A job is a service `fn(*, run, full, since, dry_run, progress)` that does the work
-and adds its counts to `run`. run_job takes the job's lock, records the run around
-the service, and sends an alert on the first failure of a streak and a notice on
-recovery. A second trigger while the job runs joins the running run.
+A job (declared by its app, t5g/sync/registry.py) names a service `fn(*, run, full, since, dry_run,
+progress)` that does the work and adds its counts to `run`. run_job takes the job's lock, records the
+run around the service, and sends an alert on the first failure of a streak and a notice on recovery.
+A second trigger while the job runs joins the running run.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from django.db import connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from t5g.counters import flush_upstream_counts
+from t5g.models import SyncRun
+
 from . import alerts
+from .batches import Progress, no_progress
 from .locks import job_lock
-from .metrics import flush_upstream_counts
-from .models import SyncRun
-from .sync import Progress, no_progress
+from .registry import get_job
 
 log = logging.getLogger(__name__)
-
-# Job name (SyncRun.source) -> service. Dotted paths keep apps free of import cycles.
-JOBS: dict[str, str] = {
-    "cases": "cases.services.sync_cases",
-    "details": "cases.services.sync_details",
-    "cards": "cards.services.sync_cards",
-    "issues": "bugs.issues.sync_issues",
-    "bugs": "bugs.services.sync_bugs",
-    "escalations": "escalations.services.sync_escalations",
-    "stats": "stats.services.compute_stats",
-    "create_cards": "cards.automation.create_cards",
-    "priority": "cards.automation.sync_priority",
-    "tag_bugs": "bugs.tagging.tag_bugs",
-}
-# The order `sync all` and the refresh button run them in: each reads what the one before wrote.
-SYNC_ORDER = ["cases", "details", "cards", "issues", "bugs", "escalations", "stats"]
-
-
-def get_service(job: str) -> Callable[..., None]:
-    if job not in JOBS:
-        raise ValueError(f"unknown job {job!r}; choose from {', '.join(JOBS)}")
-    return import_string(JOBS[job])
 
 
 def run_job(
@@ -63,7 +42,7 @@ def run_job(
     `final=False` marks a failure the caller will retry. A dry run writes nothing, not
     even its run record.
     """
-    service = get_service(job)
+    service = import_string(get_job(job).service)
     if dry_run:
         run = SyncRun(source=job, trigger=trigger, full=full)
         service(run=run, full=full, dry_run=True, progress=progress, **options)

@@ -1,13 +1,30 @@
-"""Parsing helpers for upstream values: strict, so a malformed record is rejected whole."""
+"""Reading upstream records: strict value parsers (a malformed record is rejected whole) and batching.
+
+Below the clients and the sync engine: it imports nothing of T5G.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from itertools import islice
+from typing import TypeVar
 
-from .sync import RecordError
+T = TypeVar("T")
 
-CASE_NUMBER = re.compile(r"^\d{8}$")
+# ASCII digits only: \d also matches other scripts' digits, which no upstream means as a case number.
+CASE_NUMBER = re.compile(r"^\d{8}\Z", re.ASCII)
+
+
+class RecordError(ValueError):
+    """An upstream record that cannot be parsed; it is skipped and counted, never half-written."""
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
 
 
 def parse_time(value, *, field: str, required: bool = False) -> datetime | None:

@@ -14,8 +14,10 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .jobs import SYNC_ORDER, run_job
-from .models import Refresh, SyncRun
+from t5g.models import Refresh, SyncRun
+
+from .registry import refreshed
+from .runner import run_job
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +41,10 @@ def start_refresh(*, user) -> tuple[Refresh, bool]:
         return active, False
     try:
         with transaction.atomic():
-            refresh = Refresh.objects.create(requested_by=user, steps=len(SYNC_ORDER))
+            refresh = Refresh.objects.create(requested_by=user, steps=len(refreshed()))
     except IntegrityError:  # another press won the race: attach to it
         return Refresh.objects.filter(state__in=ACTIVE).first(), False
-    from .tasks import refresh as refresh_task
+    from .tasks import refresh as refresh_task  # the tasks module imports this one
 
     try:
         result = refresh_task.apply_async(args=[refresh.pk], retry=False)
@@ -57,7 +59,8 @@ def start_refresh(*, user) -> tuple[Refresh, bool]:
 
 
 def run_refresh(*, refresh_id: int, task_id: str = "") -> Refresh:
-    """Sync every source in SYNC_ORDER. A source that fails is reported and the others still run."""
+    """Sync every refreshed job, in order (registry.refreshed). A source that fails is reported and the others
+    still run."""
     refresh = Refresh.objects.get(pk=refresh_id)
     if not refresh.active:
         return refresh  # a redelivered task for a refresh already over
@@ -71,7 +74,7 @@ def run_refresh(*, refresh_id: int, task_id: str = "") -> Refresh:
             last_write = time.monotonic()
             Refresh.objects.filter(pk=refresh.pk).update(current=current, total=total, updated_at=timezone.now())
 
-    for step, job in enumerate(SYNC_ORDER):
+    for step, job in enumerate([job.name for job in refreshed()]):
         Refresh.objects.filter(pk=refresh.pk).update(
             state=Refresh.State.RUNNING, phase=job, step=step, current=0, total=0, updated_at=timezone.now()
         )

@@ -3,7 +3,8 @@
 It sits in the HTTP layer itself (an adapter on the portal, JIRA and Bugzilla sessions), so
 no code path — schedule, button, command, API, or a library's own call — can write around it.
 Services say what a write means (action, target, run) with `write_context`; the adapter
-records it with the request.
+records it with the request in the audit log that T5G installs at start-up (t5g/audit.py keeps it
+in the database: a client never touches the database itself). With no audit log, nothing is sent.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+
+from t5g.counters import record_upstream
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +31,40 @@ _context: contextvars.ContextVar[dict | None] = contextvars.ContextVar("upstream
 
 class ReadOnlyError(Exception):
     """A write was attempted in read-only mode; nothing was sent."""
+
+
+@dataclass
+class Write:
+    """One write as the audit log keeps it. The log is told twice: before it is sent (outcome "sent", or
+    "refused" in read-only mode) and once it has an outcome ("ok", "failed", or "unknown": no answer)."""
+
+    upstream: str
+    action: str
+    target: str
+    run: object  # the SyncRun the write belongs to, if any
+    method: str
+    url: str
+    outcome: str = "sent"
+    status_code: int | None = None
+    error: str = ""
+    duration_ms: int | None = None
+    record_id: int | None = None  # the audit log's own reference, set at the first telling
+
+
+AuditLog = Callable[[Write], None]
+_audit_log: AuditLog | None = None
+
+
+def install_audit_log(record: AuditLog) -> None:
+    """Where every write is recorded (T5GConfig.ready installs t5g.audit.record)."""
+    global _audit_log
+    _audit_log = record
+
+
+def _record(write: Write) -> None:
+    if _audit_log is None:
+        raise RuntimeError(f"no audit log installed: not sending {write.method} {write.url}")
+    _audit_log(write)
 
 
 @contextmanager
@@ -46,8 +85,6 @@ class GuardedAdapter(HTTPAdapter):
         super().__init__(**kwargs)
 
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
-        from .metrics import record_upstream
-
         started, status = time.monotonic(), "error"
         try:
             response = self._send(request, **kwargs)
@@ -62,40 +99,37 @@ class GuardedAdapter(HTTPAdapter):
     def _send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
         if request.method in READS:
             return super().send(request, **kwargs)
-        from .models import UpstreamWrite  # the adapter is built before apps load in some callers
-
         context = _context.get() or {}
-        parts = urlsplit(request.url)
-        record = UpstreamWrite(
+        record = Write(
             upstream=self.upstream,
             action=context.get("action", "")[:100],
             target=context.get("target", "")[:100],
             run=context.get("run") if getattr(context.get("run"), "pk", None) else None,
             method=request.method,
-            url=parts._replace(query="").geturl(),  # query strings may carry keys
+            url=urlsplit(request.url)._replace(query="").geturl(),  # query strings may carry keys
         )
         if settings.READ_ONLY:
-            record.outcome = UpstreamWrite.Outcome.REFUSED
-            record.save()
+            record.outcome = "refused"
+            _record(record)
             log.info("read-only: refused %s %s (%s %s)", request.method, record.url, record.action, record.target)
             raise ReadOnlyError(f"read-only mode: not sending {request.method} {record.url}")
-        record.save()
+        _record(record)
         started = time.monotonic()
         try:
             response = super().send(request, **kwargs)
         except requests.RequestException as exc:
             # No answer: the write may or may not have happened upstream.
-            record.outcome, record.error = UpstreamWrite.Outcome.UNKNOWN, f"{type(exc).__name__}: {exc}"[:2000]
+            record.outcome, record.error = "unknown", f"{type(exc).__name__}: {exc}"[:2000]
             raise
         else:
             record.status_code = response.status_code
-            record.outcome = UpstreamWrite.Outcome.OK if response.status_code < 400 else UpstreamWrite.Outcome.FAILED
+            record.outcome = "ok" if response.status_code < 400 else "failed"
             if response.status_code >= 400:
                 record.error = response.text[:2000]
             return response
         finally:
             record.duration_ms = int((time.monotonic() - started) * 1000)
-            record.save()
+            _record(record)
             log.info(
                 "upstream write: %s %s %s -> %s (%s %s)",
                 self.upstream, request.method, record.url, record.outcome, record.action, record.target,

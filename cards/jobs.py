@@ -1,0 +1,35 @@
+from datetime import timedelta
+
+from t5g.sync.registry import Job, Schedule
+
+JOBS = [
+    Job(
+        name="cards",
+        label="Cards",
+        service="cards.services.sync_cards",
+        feeds=("cases", "cards"),
+        stale_after=timedelta(hours=3),
+        schedules=(
+            Schedule("card_sync", minute="21", hour="*"),
+            # Nightly: catches the cards that left the query.
+            Schedule("card_full_sync", minute="45", hour="2", options={"full": True}),
+        ),
+        refresh=30,
+    ),
+    Job(
+        name="create_cards",
+        label="portal → JIRA cards",
+        service="cards.automation.create_cards",
+        feeds=("cases", "cards"),
+        stale_after=timedelta(hours=3),
+        schedules=(Schedule("portal_jira_sync", minute="10", hour="*"),),
+    ),
+    Job(
+        name="priority",
+        label="priority sync",
+        service="cards.automation.sync_priority",
+        feeds=("cards",),
+        stale_after=timedelta(hours=49),
+        schedules=(Schedule("priority_sync", minute="30", hour="5"),),
+    ),
+]

@@ -1,0 +1,80 @@
+"""Reading upstream records in a sync: progress reports, batches, parsing with rejects counted, a bounded pool.
+
+A service's `progress(current, total, phase)` feeds the refresh bar and `manage.py sync`'s progress bar.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from django.conf import settings
+
+from t5g.clients.records import RecordError
+from t5g.models import SyncRun
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
+
+Progress = Callable[[int, int, str], None]
+
+
+def no_progress(current: int, total: int, phase: str) -> None:
+    pass
+
+
+def regroup(pages: Iterable[tuple[int | None, list[T]]], *, size: int) -> Iterator[tuple[int | None, list[T]]]:
+    """An upstream's (total, records) pages regrouped in batches of about `size` records: fewer, larger writes
+    (and commits)."""
+    batch: list[T] = []
+    total = None
+    for total, records in pages:
+        batch += records
+        if len(batch) >= size:
+            yield total, batch
+            batch = []
+    if batch:
+        yield total, batch
+
+
+def parse_all(raw: Iterable[Any], parse: Callable[[Any], dict], *, run: SyncRun, what: str) -> list[dict]:
+    """Parse records, skipping (and counting) the malformed ones."""
+    rows = []
+    for record in raw:
+        run.fetched += 1
+        try:
+            rows.append(parse(record))
+        except (RecordError, KeyError, TypeError, ValueError) as exc:
+            run.rejected += 1
+            key = (
+                record.get("case_number") or record.get("key") or record.get("id") if isinstance(record, dict) else None
+            )
+            log.warning("%s: rejected malformed record %s: %s", what, key, exc)
+    return rows
+
+
+def pooled(fn: Callable[[T], R], items: list[T]) -> Iterator[tuple[T, R]]:
+    """Run independent upstream calls concurrently with a bounded pool, yielding in input order."""
+    if not items:
+        return
+    with ThreadPoolExecutor(max_workers=settings.UPSTREAM_CONCURRENCY) as pool:
+        yield from zip(items, pool.map(fn, items), strict=True)
+
+
+class Throttled:
+    """Reports progress at most a few times a second: a report is a Redis write."""
+
+    def __init__(self, progress: Progress, interval: float = 0.5):
+        self.progress = progress
+        self.interval = interval
+        self._last = 0.0
+
+    def __call__(self, current: int, total: int, phase: str, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last >= self.interval:
+            self._last = now
+            self.progress(current, total, phase)
