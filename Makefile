@@ -81,6 +81,8 @@ endif
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# The layering (pyproject.toml [tool.importlinter]; docs/architecture.md).
+	$(VENV)/bin/lint-imports
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 # The whole suite on SQLite, then again on a throwaway PostgreSQL.

@@ -13,6 +13,7 @@ from cards.models import Card
 from cases.models import Case, Detail
 from t5g.clients.jira import JiraClient, case_numbers, fields_of, issue_key, jira_client, name_of
 from t5g.clients.records import parse_time, text
+from t5g.links import jira_issue_url
 from t5g.models import SyncRun
 from t5g.sync.batches import Progress, no_progress, parse_all
 from t5g.sync.upsert import mark_removed, upsert
@@ -53,7 +54,7 @@ def escalation_rows(client: JiraClient, board: list[dict]) -> dict[str, dict]:
     rows: dict[str, dict] = {}
     potential = Card.objects.filter(potential_escalation=True, active=True, removed_at__isnull=True)
     for case, key in potential.values_list("case_id", "key"):
-        rows[case] = _row(case, Type.POTENTIAL, source=key, link=client.browse_url(key),
+        rows[case] = _row(case, Type.POTENTIAL, source=key, link=jira_issue_url(key),
                           reason=f"Card {key} is labelled {settings.JIRA_POTENTIAL_ESCALATION_LABEL}")  # fmt: skip
     for case in Detail.objects.filter(crit_sit=True, removed_at__isnull=True).values_list("case_id", flat=True):
         rows[case] = _row(case, Type.CRIT_SIT, source="portal crit sit", reason="Crit sit in the support portal")
@@ -61,7 +62,7 @@ def escalation_rows(client: JiraClient, board: list[dict]) -> dict[str, dict]:
     for entry in board:  # oldest first: a case on several entries keeps the first one
         for case in set(entry["cases"]) - on_board:
             on_board.add(case)
-            rows[case] = _row(case, Type.PRIO_LIST, source=entry["key"], link=client.browse_url(entry["key"]),
+            rows[case] = _row(case, Type.PRIO_LIST, source=entry["key"], link=jira_issue_url(entry["key"]),
                               reason=f"{entry['key']} ({entry['status']}): {entry['summary']}",
                               escalated_at=entry["created_at"])  # fmt: skip
     mirrored = set(Case.objects.filter(removed_at__isnull=True, number__in=list(rows)).values_list("pk", flat=True))

@@ -45,3 +45,30 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id.reset(token)
+
+
+def logging_config(*, level: str, fmt: str) -> dict:
+    """Django's LOGGING: one JSON object per line ("json") or readable "text", each line with its request or
+    task id (ContextFilter); libraries that would log secrets or noise are held at WARNING."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "t5g.log.ContextFilter"}},
+        "formatters": {
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s%(task_id)s] %(message)s"},
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(task_id)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            },
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": fmt, "filters": ["context"]}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django_redis": {"level": "WARNING"},
+            # At DEBUG and INFO pysaml2 and djangosaml2 log whole assertions and users' attributes.
+            "saml2": {"level": "WARNING"},
+            "djangosaml2": {"level": "WARNING"},
+            "xmlschema": {"level": "WARNING"},  # pysaml2's schemas: a line at every start otherwise
+        },
+    }

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import environ
 
+from t5g.log import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -427,25 +429,4 @@ LOG_FORMAT = _env("LOG_FORMAT", "str", "text" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "text"):
     SETTINGS_ERRORS.append(("LOG_FORMAT", f"expected json or text, got {LOG_FORMAT!r}"))
     LOG_FORMAT = "json"
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"context": {"()": "t5g.log.ContextFilter"}},
-    "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s%(task_id)s] %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(task_id)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django_redis": {"level": "WARNING"},
-        # At DEBUG and INFO pysaml2 and djangosaml2 log whole assertions and users' attributes.
-        "saml2": {"level": "WARNING"},
-        "djangosaml2": {"level": "WARNING"},
-        "xmlschema": {"level": "WARNING"},  # pysaml2's schemas: a line at every start otherwise
-    },
-}
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)

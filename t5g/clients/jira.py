@@ -98,9 +98,6 @@ class JiraClient:
     def is_cloud(self) -> bool:
         return self.jira.deploymentType == "Cloud"
 
-    def browse_url(self, key: str) -> str:
-        return f"{self.url}/browse/{key}"
-
     # --- fields and times ---------------------------------------------------------------------------
     def field(self, name: str) -> str:
         """A custom field's id, by its name (JIRA_FIELDS overrides); ids differ between JIRA sites."""
