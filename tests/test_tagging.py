@@ -19,16 +19,6 @@ KEYWORDS = ["Telco", "Telco:Case"]
 PRIVATE_KEYWORDS = "customfield_11087"  # the sandbox's id of "Private Keywords"
 
 
-@pytest.fixture
-def eager():
-    from t5g.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
 def bz(sandbox) -> bugzilla.Bugzilla:
     return bugzilla.Bugzilla(url=f"{sandbox.url}/bugzilla/rest", api_key="sandbox-bugzilla-key", use_creds=False)
 
