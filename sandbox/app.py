@@ -110,6 +110,8 @@ class App:
                 continue
             if fault.count is not None:
                 fault.count -= 1
+            with self.counts_lock:  # what was injected, by kind: the soak test's figures
+                self.counts[f"fault {fault.kind}{' after' if fault.after else ''}"] += 1
             return fault
         return None
 

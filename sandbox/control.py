@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from . import mirror
 from .http import Request, Router, json_response
 from .world import World
 
@@ -23,6 +25,23 @@ def router(app: App) -> Router:
     @control.route("GET", "/state")
     def state(request: Request, world: World):
         return {**world.state(), "requests": app.request_counts()}
+
+    # What a complete sync must mirror (sandbox/mirror.py): each entity's count and checksum, or with
+    # ?rows=<entity> its rows, to name the keys that differ. ?since=<ISO time>: see mirror.py.
+    @control.route("GET", "/mirror")
+    def mirror_state(request: Request, world: World):
+        try:
+            since = datetime.fromisoformat(request.arg("since")) if request.arg("since") else None
+        except ValueError:
+            return json_response({"error": "since: expected an ISO 8601 time with its zone"}, 400)
+        if since is not None and since.tzinfo is None:
+            return json_response({"error": "since: expected an ISO 8601 time with its zone"}, 400)
+        if entity := request.arg("rows"):
+            found = mirror.rows(world, since=since)
+            if entity not in found:
+                return json_response({"error": f"rows: one of {sorted(found)}"}, 400)
+            return {"rows": found[entity]}
+        return mirror.summary(world, since=since)
 
     @control.route("POST", "/requests/reset")
     def reset_requests(request: Request, world: World):
