@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,16 +82,51 @@ class RedisServer:
         self.port = free_port()
         self.url = f"redis://{':' + password + '@' if password else ''}127.0.0.1:{self.port}/0"
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.process = Process(
-            f"redis-{self.port}",
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             *(["--requirepass", password] if password else [])],
-            log_dir=log_dir,
-        )  # fmt: skip
+        self._args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                      *(["--requirepass", password] if password else [])]  # fmt: skip
+        self._log_dir = log_dir
+        self._start()
+
+    def _start(self) -> None:
+        self.process = Process(f"redis-{self.port}", self._args, log_dir=self._log_dir)
         self.process.wait_for_log("Ready to accept connections")
+
+    def restart(self) -> None:
+        """Stopped and started again on the same port, empty (no persistence): queued tasks, locks and cache lost."""
+        self.process.stop()
+        self.process.log_path.rename(self.process.log_path.with_suffix(f".{time.time():.0f}.log"))
+        self._start()
 
     def stop(self) -> None:
         self.process.stop()
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL on a private port, as tests/run starts one (durability off: it is thrown away)."""
+
+    def __init__(self):
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+        if not bins or not (bins[-1] / "initdb").exists():
+            raise RuntimeError("PostgreSQL server not found: run 'make setup' (installs the postgresql package)")
+        self.bin, self.dir, self.port = bins[-1], Path(tempfile.mkdtemp(prefix="t5g-pg-")), free_port()
+        # initdb refuses to run as root: the cluster is the postgres user's, as tests/run does it.
+        self.as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_pg:
+            shutil.chown(self.dir, "postgres")
+        self._pg("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "t5g", "-E", "UTF8", "--no-sync")
+        options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")  # fmt: skip
+        self._pg("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w", "start", "-o", options)
+        self._pg("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "t5g", "t5g")
+        self.url = f"postgres://t5g@127.0.0.1:{self.port}/t5g"
+
+    def _pg(self, tool: str, *args: str) -> None:
+        subprocess.run([*self.as_pg, str(self.bin / tool), *args], check=True, stdout=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._pg("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def test_database_url() -> str:
@@ -114,11 +150,11 @@ def worker_env(sandbox, **extra: str) -> dict[str, str]:
             **extra}  # fmt: skip
 
 
-@contextlib.contextmanager
-def celery_worker(
+def celery_worker_process(
     *, log_dir: Path, name: str = "worker", concurrency: int = 1, queues: str = "sync,notifications", **env: str
-) -> Iterator[Process]:
-    process = Process(
+) -> Process:
+    """A worker started, not yet ready (wait_for_log("ready.")): the soak test starts and kills its own."""
+    return Process(
         name,
         [
             str(BIN / "celery"),
@@ -139,6 +175,13 @@ def celery_worker(
         env=child_env(**env),
         log_dir=log_dir,
     )
+
+
+@contextlib.contextmanager
+def celery_worker(
+    *, log_dir: Path, name: str = "worker", concurrency: int = 1, queues: str = "sync,notifications", **env: str
+) -> Iterator[Process]:
+    process = celery_worker_process(log_dir=log_dir, name=name, concurrency=concurrency, queues=queues, **env)
     try:
         process.wait_for_log("ready.")
         yield process

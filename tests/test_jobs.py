@@ -1,6 +1,7 @@
 import pytest
 from django.core import mail
 from django.shortcuts import resolve_url
+from django.test import override_settings
 
 from t5g.clients.http import UpstreamError
 from t5g.models import Notification, SyncRun
@@ -142,3 +143,24 @@ def test_it_marks_a_source_stale_when_it_fails_or_falls_behind(unreachable_porta
     assert by_source["stats"].stale and not by_source["stats"].failing
     assert by_source["cases"].stale and by_source["cases"].failing
     assert by_source["bugs"].stale  # never synced
+
+
+def test_it_alerts_a_failure_streak_that_began_with_a_run_cut_short_by_a_dead_worker(unreachable_portal):
+    """Found by the soak test (tests/soak.py): the abandoned run opened the streak without an alert, so the
+    failures after it counted as already alerted and nobody was ever told."""
+    dead = SyncRun.objects.create(source="cases", trigger="schedule")  # its worker was killed mid-run
+    for _ in range(2):
+        with pytest.raises(UpstreamError):
+            jobs.run_job(job="cases", trigger="schedule")
+    alerts = Notification.objects.values_list("subject", "body")
+    assert [subject for subject, _ in alerts] == ["T5G: Cases sync is failing"]
+    assert f"Run {dead.pk} of Cases failed at" in alerts[0][1] and "abandoned" in alerts[0][1]
+
+
+def test_it_tells_the_recovery_from_a_run_cut_short_by_a_dead_worker_after_its_alert():
+    """Not a recovery announced from nothing: the abandoned run was alerted first."""
+    SyncRun.objects.create(source="create_cards", trigger="schedule")
+    with override_settings(ALERT_EMAILS=["team@example.com"], SLACK_ALERT_CHANNEL=""):
+        jobs.run_job(job="create_cards", trigger="manual")
+    subjects = list(Notification.objects.order_by("pk").values_list("subject", flat=True))
+    assert subjects == ["T5G: portal → JIRA cards sync is failing", "T5G: portal → JIRA cards sync recovered"]

@@ -21,13 +21,14 @@ def _previous_final_outcome(run: SyncRun) -> str | None:
     return previous.outcome if previous else None
 
 
-def job_failed(run: SyncRun) -> None:
+def job_failed(run: SyncRun, *, retried: bool = True) -> None:
+    """`retried`: the run failed after its retries (not cut short by its worker's death)."""
     if _previous_final_outcome(run) == SyncRun.Outcome.FAILED:
         return  # already alerted for this streak
     send(
         f"T5G: {label_of(run.source)} sync is failing",
         f"Run {run.pk} of {label_of(run.source)} failed at {run.finished_at:%Y-%m-%d %H:%M} UTC"
-        " after its retries:\n"
+        f"{' after its retries' if retried else ''}:\n"
         f"{run.error}\n\nThe dashboard keeps showing the last good data, marked stale.",
     )
 

@@ -102,9 +102,14 @@ def _finish(run: SyncRun, outcome: str, error: str = "") -> None:
 
 
 def _abandon_stale_runs(job: str) -> None:
-    """Runs still "running" while we hold the lock were cut short: their worker died."""
-    stale = SyncRun.objects.filter(source=job, outcome=SyncRun.Outcome.RUNNING)
-    count = stale.update(outcome=SyncRun.Outcome.FAILED, error="abandoned: its worker stopped mid-run",
-                         finished_at=timezone.now())  # fmt: skip
-    if count:
-        log.warning("job %s: marked %s abandoned run(s) failed", job, count)
+    """Runs still "running" while we hold the lock were cut short: their worker died. Each is a failure of the
+    job like any other, alerted as one: unalerted, it would open a failure streak nobody was told of (the
+    failures after it then count as already alerted) and its successor would announce a recovery from nothing."""
+    running = SyncRun.objects.filter(source=job, outcome=SyncRun.Outcome.RUNNING)
+    for pk in running.order_by("pk").values_list("pk", flat=True):
+        # Only if still running: a run that lost its lock (Redis restarted) may be finishing by itself meanwhile.
+        abandoned = {"outcome": SyncRun.Outcome.FAILED, "error": "abandoned: its worker stopped mid-run",
+                     "finished_at": timezone.now()}  # fmt: skip
+        if running.filter(pk=pk).update(**abandoned):
+            log.warning("job %s: marked run %s failed, abandoned by its worker", job, pk)
+            alerts.job_failed(SyncRun.objects.get(pk=pk), retried=False)

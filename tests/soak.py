@@ -1,0 +1,598 @@
+"""The soak test: `make soak [MINUTES=10] [CASES=10000]` (a short one runs in `make test`).
+
+The whole product under stress, end to end, with real processes: the sandbox with high churn and
+every fault kind (FAULT_KINDS) switched on and off at random, beat running every job every minute,
+two workers on PostgreSQL, refresh pressed concurrently, a worker SIGKILLed at random and restarted,
+Redis restarted once, and a phase in read-only mode. Then faults off, one full run of every job, and
+the invariants, each printed with its figure:
+
+- the database equals the sandbox: every entity's count and checksum (tests/mirror.py);
+- every open case has exactly one card in JIRA;
+- no run left running, none overlapping another run of its job;
+- every failure streak alerted once (and its recovery told once);
+- no upstream write during the read-only phase.
+
+Exits non-zero on any violation. Prints a table; `--output docs/reliability.md` also writes it there.
+Not a pytest test: like tests/bench.py it drives real processes and reports figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+START = time.monotonic()
+
+
+def say(text: str) -> None:
+    print(f"[{time.monotonic() - START:6.0f}s] {text}", flush=True)
+
+
+# --- what is injected: one table per kind of disruption, easy to extend ---------------------------------------
+# Where faults go: every upstream T5G reads and writes, by path prefix (the first rule whose prefix matches fires).
+UPSTREAMS = ("/portal/", "/jira/", "/bugzilla/", "/sso/", "/slack/")
+# Write endpoints, where a fault *after* the work leaves the client not knowing what was done.
+WRITES = ("/jira/rest/api/2/issue", "/jira/rest/agile/1.0/sprint/", "/portal/hydra/rest/v1/cases/", "/bugzilla/rest/")
+
+
+@dataclass(frozen=True)
+class FaultKind:
+    """A fault the sandbox injects (its README's table): `name` as the sandbox counts it ("fault <name>"),
+    `paths` where it may go, `rule(rng)` the rest of the /_sandbox/faults rule."""
+
+    name: str
+    paths: tuple[str, ...]
+    rule: Callable[[random.Random], dict]
+
+
+FAULT_KINDS = [
+    FaultKind("error", UPSTREAMS, lambda rng: {"kind": "error", "status": rng.choice([500, 502, 503, 504])}),
+    FaultKind("429", UPSTREAMS, lambda rng: {"kind": "429", "retry_after": 1}),
+    # Longer than the workers' read timeout (UPSTREAM_READ_TIMEOUT below): the client gives up, then retries.
+    FaultKind("hang", UPSTREAMS, lambda rng: {"kind": "hang", "ms": 8000}),
+    FaultKind("hang after", WRITES, lambda rng: {"kind": "hang", "ms": 8000, "after": True}),
+    FaultKind("latency", UPSTREAMS, lambda rng: {"kind": "latency", "ms": rng.choice([200, 800, 2000])}),
+    FaultKind("malformed", UPSTREAMS, lambda rng: {"kind": "malformed"}),
+    FaultKind("truncate", UPSTREAMS, lambda rng: {"kind": "truncate"}),
+    FaultKind("expire_token", ("/portal/",), lambda rng: {"kind": "expire_token"}),
+]
+
+
+def fault_rules(rng: random.Random) -> list[dict]:
+    """A random set of faults: each kind on or off, at a random place and rate; sometimes none at all."""
+    if rng.random() < 0.2:
+        return []
+    rules = [
+        {"path": rng.choice(kind.paths), "rate": round(rng.uniform(0.03, 0.25), 2), **kind.rule(rng)}
+        for kind in FAULT_KINDS
+        if rng.random() < 0.5
+    ]
+    rng.shuffle(rules)  # the first matching rule fires: no kind always shadows another
+    return rules
+
+
+# --- the soak's settings, for every T5G process ----------------------------------------------------------------
+def t5g_env(sandbox_url: str, *, redis_url: str, database_url: str) -> dict[str, str]:
+    from sandbox import environment
+
+    return {
+        **environment(sandbox_url),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "soak-only",
+        "DEBUG": "false",
+        "LOG_FORMAT": "text",
+        # Failures come fast and often: short timeouts and backoffs get many runs (and retries) into minutes.
+        "UPSTREAM_READ_TIMEOUT": "5",
+        "UPSTREAM_BACKOFF": "0.2",
+        "JOB_RETRY_BACKOFF": "2",
+        "LOCK_TTL": "15",  # a killed worker's lock frees within seconds
+        # Longer than the JIRA search lag injected, as in production, but within the soak's minutes.
+        "CARD_INTENT_SETTLE_MINUTES": "1",
+        # The churn brings new cases far faster than a real day: the safety valve is for a broken query, not this.
+        "MAX_NEW_CARDS": "500",
+    }
+
+
+# --- processes ---------------------------------------------------------------------------------------------------
+class Sandbox:
+    def __init__(self, *, cases: int, seed: int, log_dir: Path):
+        from tests.processes import Process, free_port, wait_for
+
+        self.url = f"http://127.0.0.1:{free_port()}"
+        port = self.url.rsplit(":", 1)[1]
+        self.process = Process(
+            "sandbox",
+            [sys.executable, "-m", "sandbox", "--port", port, "--cases", str(cases), "--seed", str(seed)],
+            log_dir=log_dir,
+        )  # fmt: skip
+        self.process.wait_for_log("Sandbox ready", timeout=300)
+        wait_for(lambda: self.get("health").get("ok"), timeout=30, what="sandbox health")
+
+    def get(self, path: str, **params):
+        return requests.get(f"{self.url}/_sandbox/{path}", params=params, timeout=120).json()
+
+    def post(self, path: str, body) -> requests.Response:
+        return requests.post(f"{self.url}/_sandbox/{path}", json=body, timeout=120)
+
+    def faults(self, rules: list[dict]) -> None:
+        self.post("faults", rules).raise_for_status()
+
+    def counts(self) -> dict[str, int]:
+        return self.get("state")["requests"]
+
+    def upstream_writes(self) -> int:
+        """Writes the portal, JIRA and Bugzilla received (Slack messages are notifications, which read-only mode
+        does not stop): from the sandbox's own request counters."""
+        from sandbox.app import READ_POSTS
+
+        writes = 0
+        for label, n in self.counts().items():
+            method, _, path = label.partition(" ")
+            if method in ("POST", "PUT", "DELETE", "PATCH") and path.startswith(("/portal/", "/jira/", "/bugzilla/")):
+                writes += 0 if path in READ_POSTS else n
+        return writes
+
+
+class Workers:
+    """Two workers on both queues; one can be killed (SIGKILL: its machine died) and another started in its place."""
+
+    def __init__(self, *, log_dir: Path, env: dict[str, str]):
+        # child_env adds this process's database; the log in full, in each worker's file.
+        self.log_dir, self.env = log_dir, {**{k: v for k, v in env.items() if k != "DATABASE_URL"}, "LOG_LEVEL": "INFO"}
+        self.started = Counter()
+        self.procs = {name: self._start(name) for name in ("a", "b")}
+        for process in self.procs.values():
+            process.wait_for_log("ready.", timeout=120)
+
+    def _start(self, name: str, **extra: str):
+        from tests.processes import celery_worker_process
+
+        self.started[name] += 1
+        return celery_worker_process(log_dir=self.log_dir, name=f"worker-{name}{self.started[name]}", concurrency=2,
+                                     **self.env, **extra)  # fmt: skip
+
+    def kill(self, name: str) -> None:
+        self.procs[name].stop(signal.SIGKILL)
+
+    def start(self, name: str, **extra: str) -> None:
+        self.procs[name] = self._start(name, **extra)
+
+    def restart_all(self, *, timeout: float, **extra: str) -> None:
+        """Warm shutdown (running tasks finish, up to `timeout`), then new workers with `extra` settings."""
+        self.stop(timeout=timeout)
+        for name in self.procs:
+            self.start(name, **extra)
+        for process in self.procs.values():
+            process.wait_for_log("ready.", timeout=120)
+
+    def stop(self, *, timeout: float = 60) -> None:
+        stoppers = [threading.Thread(target=p.stop, kwargs={"timeout": timeout}) for p in self.procs.values()]
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join()
+
+
+# --- setup -----------------------------------------------------------------------------------------------------
+def setup_django(env: dict[str, str]) -> None:
+    """This process as a T5G one (for the first and final syncs and the checks), its log quiet: the figures matter."""
+    os.environ.update(env, DJANGO_SETTINGS_MODULE="t5g.settings", LOG_LEVEL="WARNING")
+    import django
+
+    django.setup()
+
+
+def short_schedules(every: int) -> int:
+    """Every periodic task every `every` seconds (full runs every third time): beat runs every job all the time."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    count = 0
+    for task in PeriodicTask.objects.all():
+        full = json.loads(task.kwargs or "{}").get("full")
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=every * (3 if full else 1), period=IntervalSchedule.SECONDS
+        )
+        task.interval, task.crontab = interval, None
+        task.save()
+        count += 1
+    return count
+
+
+def first_sync(sandbox: Sandbox) -> None:
+    """The product as it runs day to day: every source synced once, the team loaded, before the storm."""
+    from django.core.management import call_command
+
+    from t5g.sync.registry import refreshed
+    from t5g.sync.runner import run_job
+
+    call_command("load_team", f"{sandbox.url}/_sandbox/team", "--if-empty", verbosity=0)
+    for job in refreshed():
+        run_job(job=job.name, trigger="manual", full=True)
+
+
+# --- the storm -----------------------------------------------------------------------------------------------------
+@dataclass
+class Storm:
+    """What happened during the storm: the soak's figures."""
+
+    seconds: float
+    fault_sets: int = 0
+    churned: int = 0
+    presses: int = 0
+    refreshes_started: int = 0
+    kills: list[str] = field(default_factory=list)
+    redis_restarts: int = 0
+    read_only: tuple[datetime, datetime] | None = None
+    writes_before: int = 0
+    writes_after: int = 0
+
+
+def press_refresh(storm: Storm) -> None:
+    """Two people press "refresh now" at the same moment: one refresh starts, the other attaches."""
+    from django.db import connection
+
+    from t5g.sync.refresh import start_refresh
+
+    def press():
+        try:
+            _, started = start_refresh(user=None)
+            storm.refreshes_started += started
+        finally:
+            connection.close()
+
+    presses = [threading.Thread(target=press) for _ in range(2)]
+    for t in presses:
+        t.start()
+    for t in presses:
+        t.join()
+    storm.presses += 2
+
+
+def run_storm(*, minutes: float, churn: int, rng: random.Random, sandbox: Sandbox, workers: Workers, redis) -> Storm:
+    from t5g.sync.tasks import run_job as run_job_task
+
+    seconds = minutes * 60
+    storm = Storm(seconds=seconds)
+    kills = sorted(rng.uniform(0.05, 0.95) * seconds for _ in range(max(1, round(minutes / 2))))
+    redis_at = rng.uniform(0.25, 0.45) * seconds
+    read_only = (0.55 * seconds, 0.75 * seconds)
+    restart_at: dict[str, float] = {}
+    next_faults = next_press = next_churn = 0.0
+    began = time.monotonic()
+    say(f"storm: {minutes:g} min; kills at {', '.join(f'{k:.0f}s' for k in kills)}; Redis restart at "
+        f"{redis_at:.0f}s; read-only from {read_only[0]:.0f}s to {read_only[1]:.0f}s")  # fmt: skip
+    while (now := time.monotonic() - began) < seconds:
+        if now >= next_faults:
+            rules = fault_rules(rng)
+            sandbox.faults(rules)
+            storm.fault_sets += 1
+            say("faults: " + (", ".join(f"{r['kind']}{' after' if r.get('after') else ''} {r['path']} "
+                                        f"{r['rate']:.0%}" for r in rules) or "none"))  # fmt: skip
+            next_faults = now + rng.uniform(8, 25)
+        if now >= next_churn:
+            storm.churned += len(sandbox.post("churn", {"count": max(1, churn // 30)}).json()["changed"])
+            next_churn = now + 2
+        if now >= next_press:
+            press_refresh(storm)
+            next_press = now + rng.uniform(10, 30)
+        if kills and now >= kills[0]:
+            kills.pop(0)
+            name = rng.choice(sorted(workers.procs))
+            workers.kill(name)
+            storm.kills.append(f"worker {name} at {now:.0f}s")
+            restart_at[name] = now + rng.uniform(2, 8)
+            say(f"SIGKILL worker {name}")
+        for name, at in list(restart_at.items()):
+            if now >= at:
+                del restart_at[name]
+                workers.start(name, **({"READ_ONLY": "true"} if storm.read_only and not storm.read_only[1] else {}))
+                say(f"worker {name} started again")
+        if redis_at and now >= redis_at:
+            redis_at = 0
+            redis.restart()
+            storm.redis_restarts += 1
+            say("Redis restarted (empty)")
+        if storm.read_only is None and now >= read_only[0] and not restart_at:
+            workers.restart_all(timeout=60, READ_ONLY="true")
+            storm.writes_before = sandbox.upstream_writes()  # after the old workers' last write
+            storm.read_only = (datetime.now(UTC), None)
+            for job in ("create_cards", "priority", "tag_bugs"):  # the writers, asked to write now
+                run_job_task.delay(job)
+            say("read-only phase: workers restarted with READ_ONLY=true")
+        elif storm.read_only and storm.read_only[1] is None and now >= read_only[1] and not restart_at:
+            workers.stop(timeout=60)
+            storm.writes_after = sandbox.upstream_writes()
+            storm.read_only = (storm.read_only[0], datetime.now(UTC))
+            for name in workers.procs:
+                workers.start(name)
+            say("read-only phase over: workers writing again")
+        time.sleep(0.5)
+    return storm
+
+
+# --- the end: faults off, one full run of every job ------------------------------------------------------------------
+def settle_card_intents() -> None:
+    """Creates whose outcome is unknown are looked up again only after the settle window: wait it out."""
+    from django.conf import settings
+
+    from cards.models import CardIntent
+
+    waiting = CardIntent.objects.exclude(state__in=[CardIntent.State.NEW, CardIntent.State.CREATED])
+    latest = waiting.order_by("-updated_at").values_list("updated_at", flat=True).first()
+    if latest:
+        ready = latest + timedelta(minutes=settings.CARD_INTENT_SETTLE_MINUTES, seconds=2)
+        pause = (ready - datetime.now(UTC)).total_seconds()
+        if pause > 0:
+            say(f"waiting {pause:.0f}s for card creates of unknown outcome to settle")
+            time.sleep(pause)
+
+
+def final_sync() -> list[str]:
+    """Every job once, in full, in an order where each reads what the ones before wrote upstream. Returns failures."""
+    from t5g.sync.registry import jobs, refreshed
+    from t5g.sync.runner import run_job
+
+    writers = [job.name for job in jobs() if job.refresh is None]  # card creation, priority, bug tagging
+    failed = []
+    # Cards before card creation: what JIRA has is looked up anyway, but a current mirror asks it less.
+    for name in ["cases", "cards", *writers, *(job.name for job in refreshed())]:
+        try:
+            run = run_job(job=name, trigger="manual", full=True)
+            say(f"final {name}: fetched {run.fetched}, created {run.created}, updated {run.updated}")
+        except Exception as exc:  # noqa: BLE001 - reported as a violation
+            failed.append(f"{name}: {type(exc).__name__}: {exc}"[:300])
+    return failed
+
+
+# --- the invariants -------------------------------------------------------------------------------------------------
+@dataclass
+class Check:
+    name: str
+    figure: str
+    ok: bool
+    details: list[str] = field(default_factory=list)
+
+
+def check_mirror(sandbox: Sandbox) -> list[Check]:
+    from django.conf import settings
+
+    from tests.mirror import compare
+
+    since = datetime.now(UTC) - timedelta(days=settings.HISTORY_DAYS) if settings.HISTORY_DAYS else None
+    return [
+        Check(
+            f"database = sandbox: {f.entity}",
+            f"{f.db_count:,} / {f.sandbox_count:,} rows, checksum " + ("equal" if f.same else "differs"),
+            f.same,
+            f.differences,
+        )  # fmt: skip
+        for f in compare(sandbox.url, since=since)
+    ]
+
+
+def check_cards(sandbox: Sandbox) -> Check:
+    found = sandbox.get("mirror")["cards_of_open_cases"]
+    bad = [f"{n}: no card" for n in found["without_card"]] + [
+        f"{n}: {len(keys)} cards {', '.join(keys)}" for n, keys in found["with_several"].items()
+    ]
+    figure = (f"{found['open_cases']:,} open cases; {len(found['without_card'])} without a card, "
+              f"{len(found['with_several'])} with several")  # fmt: skip
+    return Check("every open case has exactly one card in JIRA", figure, not bad, bad[:10])
+
+
+def check_runs() -> list[Check]:
+    from t5g.models import Refresh, SyncRun
+
+    running = list(SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING).values_list("source", "pk"))
+    refreshing = list(Refresh.objects.filter(state__in=["queued", "running"]).values_list("pk", "state"))
+    overlaps = []
+    for source in sorted(set(SyncRun.objects.values_list("source", flat=True))):
+        spans = SyncRun.objects.filter(source=source).order_by("started_at")
+        latest = None  # (pk, end) of the run ending last so far
+        for pk, start, end in spans.values_list("pk", "started_at", "finished_at"):
+            end = end or datetime.now(UTC)
+            if latest and start < latest[1]:
+                overlaps.append(f"{source}: run {pk} started {(latest[1] - start).total_seconds():.1f}s "
+                                f"before run {latest[0]} ended")  # fmt: skip
+            if not latest or end > latest[1]:
+                latest = (pk, end)
+    total = SyncRun.objects.count()
+    return [
+        Check("no run left running", f"{len(running)} of {total:,} runs; {len(refreshing)} refreshes",
+              not running and not refreshing,
+              [f"{s} run {pk}" for s, pk in running] + [f"refresh {pk} {state}" for pk, state in refreshing]),
+        Check("no run overlapping another of its job", f"{len(overlaps)} overlaps", not overlaps, overlaps[:10]),
+    ]  # fmt: skip
+
+
+RUN_IN_ALERT = re.compile(r"Run (\d+) of .* (failed|succeeded) at")
+
+
+def check_alerts() -> Check:
+    """Each failure streak (failed runs in a row, as alerts.py reads them) alerted once, its recovery told once."""
+    from django.conf import settings
+
+    from t5g.models import Notification, SyncRun
+
+    told: dict[int, list[str]] = {}
+    for body in Notification.objects.filter(kind="slack", to=settings.SLACK_ALERT_CHANNEL).values_list(
+        "body", flat=True
+    ):
+        if found := RUN_IN_ALERT.search(body):
+            told.setdefault(int(found.group(1)), []).append(found.group(2))
+    final = SyncRun.objects.filter(outcome__in=[SyncRun.Outcome.SUCCESS, SyncRun.Outcome.FAILED])
+    streaks, problems = 0, []
+    for source in sorted(set(final.values_list("source", flat=True))):
+        streak: list[int] = []
+        for pk, outcome in final.filter(source=source).order_by("pk").values_list("pk", "outcome"):
+            if outcome == SyncRun.Outcome.FAILED:
+                streak.append(pk)
+                continue
+            if streak:
+                problems += _streak_problems(source, streak, told, recovered_by=pk)
+                streaks += 1
+            streak = []
+        if streak:
+            problems += _streak_problems(source, streak, told, recovered_by=None)
+            streaks += 1
+    alerts = sum(len(kinds) for kinds in told.values())
+    return Check("every failure streak alerted once", f"{streaks} streaks, {alerts} alerts and recoveries sent",
+                 not problems, problems[:10])  # fmt: skip
+
+
+def _streak_problems(source: str, streak: list[int], told: dict, *, recovered_by: int | None) -> list[str]:
+    failing = sum(told.get(pk, []).count("failed") for pk in streak)
+    out = []
+    if failing != 1:
+        out.append(f"{source}: streak of runs {streak[0]}–{streak[-1]} ({len(streak)} failed) alerted {failing} times")
+    if recovered_by is not None and told.get(recovered_by, []).count("succeeded") != 1:
+        out.append(
+            f"{source}: recovery by run {recovered_by} told {told.get(recovered_by, []).count('succeeded')} times"
+        )
+    return out
+
+
+def check_read_only(storm: Storm) -> Check:
+    from t5g.models import UpstreamWrite
+
+    if storm.read_only is None or storm.read_only[1] is None:
+        return Check("no upstream write in the read-only phase", "the phase did not run to its end", False)
+    start, end = storm.read_only
+    audited = Counter(UpstreamWrite.objects.filter(at__gte=start, at__lt=end).values_list("outcome", flat=True))
+    moved = storm.writes_after - storm.writes_before
+    figure = (f"{(end - start).total_seconds():.0f}s: {moved} writes reached the sandbox; audit "
+              + (", ".join(f"{n} {o}" for o, n in sorted(audited.items())) or "no write attempted"))  # fmt: skip
+    return Check("no upstream write in the read-only phase", figure, moved == 0 and set(audited) <= {"refused"})
+
+
+# --- figures ----------------------------------------------------------------------------------------------------------
+def figures(storm: Storm, sandbox: Sandbox) -> list[tuple[str, str]]:
+    from t5g.models import Refresh, SyncRun, UpstreamWrite
+
+    counts = sandbox.counts()
+    injected = {k.removeprefix("fault "): n for k, n in counts.items() if k.startswith("fault ")}
+    runs = Counter(SyncRun.objects.values_list("outcome", flat=True))
+    abandoned = SyncRun.objects.filter(error__startswith="abandoned").count()
+    by_job = Counter(SyncRun.objects.values_list("source", flat=True))
+    writes = Counter(UpstreamWrite.objects.values_list("outcome", flat=True))
+    refreshes = Counter(Refresh.objects.values_list("state", flat=True))
+    return [
+        ("faults injected, by kind", ", ".join(f"{k.name} {injected.get(k.name, 0):,}" for k in FAULT_KINDS)
+         + f" (total {sum(injected.values()):,}, in {storm.fault_sets} random sets)"),
+        ("upstream requests", f"{counts['total']:,} ("
+         + ", ".join(f"{u} {counts[u]:,}" for u in ("portal", "jira", "bugzilla", "sso", "slack")) + ")"),
+        ("changes upstream (churn)", f"{storm.churned:,}"),
+        ("runs", f"{sum(runs.values()):,}: " + ", ".join(f"{n:,} {o}" for o, n in runs.most_common())
+         + f" ({abandoned} abandoned by a killed worker)"),
+        ("runs by job", ", ".join(f"{j} {n}" for j, n in sorted(by_job.items()))),
+        ("refresh presses", f"{storm.presses} ({storm.refreshes_started} started a refresh; "
+         + ", ".join(f"{n} {s}" for s, n in refreshes.most_common()) + ")"),
+        ("upstream writes audited", ", ".join(f"{n:,} {o}" for o, n in writes.most_common()) or "none"),
+        ("workers SIGKILLed", f"{len(storm.kills)}: {'; '.join(storm.kills)}"),
+        ("Redis restarts", str(storm.redis_restarts)),
+    ]  # fmt: skip
+
+
+def report(args, storm: Storm, facts: list[tuple[str, str]], checks: list[Check], took: float) -> str:
+    violations = [c for c in checks if not c.ok]
+    lines = [f"Soak of {args.minutes:g} min at {args.cases:,} cases (seed {args.seed}), {took / 60:.1f} min in all, "
+             f"run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", "", "| figure | value |", "|---|---|"]  # fmt: skip
+    lines += [f"| {name} | {value} |" for name, value in facts]
+    lines += ["", "| invariant | figure | ok |", "|---|---|:-:|"]
+    for c in checks:
+        lines.append(f"| {c.name} | {c.figure} | {'✓' if c.ok else '✗'} |")
+    lines += ["", f"Violations: {len(violations)}."]
+    for c in violations:
+        lines += [f"- {c.name}:"] + [f"  - {d}" for d in c.details]
+    return "\n".join(lines) + "\n"
+
+
+MARKER = "<!-- Written by make soak: everything below this line is replaced by the next run. -->"
+
+
+def write_output(path: Path, text: str) -> None:
+    """The figures go below the marker; what is above it (the prose) stays."""
+    head = path.read_text().split(MARKER)[0] if path.exists() else "# Reliability\n\n"
+    path.write_text(f"{head}{MARKER}\n\n{text}")
+
+
+# --- main ------------------------------------------------------------------------------------------------------------
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--churn", type=int, default=60, help="changes upstream per minute")
+    parser.add_argument("--every", type=int, default=60, help="seconds between two runs of each job by beat")
+    parser.add_argument("--output", help="write the figures there too (below its marker line)")
+    parser.add_argument("--keep", action="store_true", help="keep the logs and say where they are")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    work = Path(tempfile.mkdtemp(prefix="t5g-soak-"))
+
+    from tests.processes import PostgresServer, RedisServer, celery_beat
+
+    started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        stack.callback(lambda: print(f"logs: {work}", flush=True) if args.keep else shutil.rmtree(work, True))
+        database = PostgresServer()
+        stack.callback(database.stop)
+        redis = RedisServer(work)
+        stack.callback(redis.stop)
+        sandbox = Sandbox(cases=args.cases, seed=args.seed, log_dir=work)
+        stack.callback(sandbox.process.stop)
+        env = t5g_env(sandbox.url, redis_url=redis.url, database_url=database.url)
+        setup_django(env)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        call_command("setup_schedules", verbosity=0)
+        say(f"PostgreSQL, Redis and a {args.cases:,}-case sandbox up; first sync of every source")
+        first_sync(sandbox)
+        tasks = short_schedules(args.every)
+        say(f"beat: {tasks} periodic tasks every {args.every}s (full runs every {3 * args.every}s)")
+        workers = Workers(log_dir=work, env=env)
+        stack.callback(workers.stop, timeout=10)
+        beat = stack.enter_context(celery_beat(log_dir=work, **workers.env))
+
+        storm = run_storm(minutes=args.minutes, churn=args.churn, rng=rng, sandbox=sandbox, workers=workers,
+                          redis=redis)  # fmt: skip
+
+        say("storm over: faults off, churn stopped; beat stops, workers finish their running tasks")
+        sandbox.faults([])
+        beat.stop()
+        workers.stop(timeout=180)
+        settle_card_intents()
+        failed = final_sync()
+        checks = [Check("one full run of every job after the storm", f"{len(failed)} failed", not failed, failed)]
+        checks += check_mirror(sandbox)
+        checks += [check_cards(sandbox), *check_runs(), check_alerts(), check_read_only(storm)]
+        text = report(args, storm, figures(storm, sandbox), checks, time.monotonic() - started)
+        print("\n" + text, flush=True)
+        if args.output:
+            write_output(Path(args.output), text)
+            print(f"Wrote {args.output}.")
+        return 1 if any(not c.ok for c in checks) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
