@@ -62,10 +62,12 @@ class Process:
 
         wait_for(seen, timeout=timeout, what=f"{text!r} in the {self.name} log")
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20, *, group: bool = True) -> None:
+        """`sig` to the whole process group, or with `group=False` to the process alone (a Celery worker's warm
+        shutdown: its pool finishes the running tasks); SIGKILL to the group after `timeout`."""
         if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, sig)
+                (os.killpg if group else os.kill)(self.popen.pid, sig)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:

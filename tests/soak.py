@@ -185,7 +185,9 @@ class Workers:
             process.wait_for_log("ready.", timeout=120)
 
     def stop(self, *, timeout: float = 60) -> None:
-        stoppers = [threading.Thread(target=p.stop, kwargs={"timeout": timeout}) for p in self.procs.values()]
+        stoppers = [
+            threading.Thread(target=p.stop, kwargs={"timeout": timeout, "group": False}) for p in self.procs.values()
+        ]
         for t in stoppers:
             t.start()
         for t in stoppers:
