@@ -102,7 +102,7 @@ def settle_environment(session: requests.Session, url: str) -> None:
 
 def check_response(response: requests.Response, what: str) -> requests.Response:
     if response.status_code >= 400:
-        raise UpstreamError(f"{what}: HTTP {response.status_code} {response.text[:200]!r}")
+        raise UpstreamError(f"{what}: HTTP {response.status_code} {response.text[:200]!r}", status=response.status_code)
     return response
 
 
