@@ -202,7 +202,8 @@ class CardCreator:
                 log.warning("card %s for case %s: could not %s: %s", key, case.number, action, exc)
         if member:
             TeamMember.objects.filter(pk=member.pk).update(last_assigned_at=timezone.now())
-        self.store(self.client.issues_by_key([key], self.fields.wanted)[0])
+        # By key, not by search: JIRA's search may not show the new card yet, and it is mirrored (and announced) now.
+        self.store([self.client.issue(key, self.fields.wanted)])
         self.created.append(key)
 
     def store(self, issues: list[dict]) -> None:
@@ -251,7 +252,7 @@ class CardCreator:
                 self.failures.append(f"{card.key}: could not {action}: {exc}")
                 return
         self.run.updated += 1
-        self.store(self.client.issues_by_key([card.key], self.fields.wanted)[0])
+        self.store([self.client.issue(card.key, self.fields.wanted)])  # as it is now, not as the search has it
 
 
 def card_description(case: Case) -> str:

@@ -178,6 +178,19 @@ def test_it_sends_no_warning_when_the_lookup_before_the_create_fails(automation,
     assert len(cards_in_jira(automation, number)) == 1
 
 
+def test_it_mirrors_and_announces_a_new_card_that_jiras_search_does_not_show_yet(
+    automation, team, settings, django_capture_on_commit_callbacks
+):
+    settings.SLACK_HIGH_CHANNEL = "#e2e-lagged-cards"
+    number = new_case(automation, account="Acme Telco", severity=1)
+    automation.faults({"path": "/jira", "kind": "search_lag", "ms": 60_000})
+    with django_capture_on_commit_callbacks(execute=True):
+        run_job(job="create_cards", trigger="manual")
+    card = Card.objects.get(case=number)  # read by its key, at once
+    assert card.assignee == "Anna Kowalski" and card.jira_status == "To Do"
+    assert Notification.objects.filter(to="#e2e-lagged-cards", body__contains=card.key).exists()
+
+
 def test_it_assigns_to_account_owners_then_the_least_loaded(automation, team):
     team["Ben Nakamura"].accounts = ""
     team["Ben Nakamura"].save()

@@ -205,6 +205,13 @@ class JiraClient:
                     batch = [k for k in batch if k not in gone]
         return found, missing
 
+    def issue(self, key: str, fields: list[str]) -> dict:
+        """One issue by key, as it is now: read from JIRA's database, not its search index, which lags its writes."""
+        if not ISSUE_KEY.match(key):
+            raise ValueError(f"not an issue key: {key!r}")
+        issue = _call(lambda: self.jira.issue(key, fields=",".join(fields)), f"JIRA {key}")
+        return issue.raw
+
     # --- lookups for card creation ------------------------------------------------------------------------
     def cards_for_case(self, number: str, *, fields: list[str]) -> list[dict]:
         """Cards of the team's project whose summary names the case (what JIRA's text search finds)."""
