@@ -114,3 +114,10 @@ def test_it_refuses_a_mistaken_declaration(declared, problem):
 def test_it_refuses_a_schedule_that_is_neither_interval_nor_crontab():
     with pytest.raises(ImproperlyConfigured, match="give `every` minutes or a crontab `minute`"):
         Schedule("nothing")
+
+
+def test_it_finds_the_service_of_every_declared_job():
+    from django.utils.module_loading import import_string
+
+    for job in registry.jobs():
+        assert callable(import_string(job.service)), job.name
