@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import Client, modify_settings
+from django.utils.module_loading import import_string
 from django_celery_beat.models import PeriodicTask
 
 from t5g.cache import generation
@@ -117,7 +118,5 @@ def test_it_refuses_a_schedule_that_is_neither_interval_nor_crontab():
 
 
 def test_it_finds_the_service_of_every_declared_job():
-    from django.utils.module_loading import import_string
-
     for job in registry.jobs():
         assert callable(import_string(job.service)), job.name
