@@ -28,7 +28,7 @@ from t5g.clients.jira import (
 from t5g.clients.records import RecordError, chunks, parse_time, str_list, text
 from t5g.models import SyncRun
 from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, regroup
-from t5g.sync.upsert import WRITE_BATCH, mark_removed, upsert, watermark
+from t5g.sync.upsert import mark_removed, upsert, watermark
 
 from .models import Card, CardComment, StatusMapping
 from .selectors import active_card_status, card_status_out_of_step
@@ -175,11 +175,13 @@ def sync_cards(
     """
     client = jira_client()
     fields, statuses = CardFields.of(client), status_map()
-    since = watermark(Card, since=since, full=full)
+    since = watermark(job=run.source, since=since, full=full)
     report = Throttled(progress)
     seen: set[str] = set()
     unmapped: Counter[str] = Counter()
-    for total, issues in regroup(client.search(cards_jql(client, since=since), fields.wanted), size=WRITE_BATCH):
+    for total, issues in regroup(
+        client.search(cards_jql(client, since=since), fields.wanted), size=settings.SYNC_WRITE_BATCH
+    ):
         seen.update(str(i.get("key")) for i in issues)
         parsed = parse_all(issues, lambda i: parse_card(i, fields=fields, statuses=statuses), run=run, what="cards")
         store_cards(parsed, run=run, dry_run=dry_run)

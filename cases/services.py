@@ -15,7 +15,7 @@ from t5g.clients.portal import portal_client
 from t5g.clients.records import RecordError, case_number, chunks, parse_time, str_list, text
 from t5g.models import SyncRun
 from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, pooled, regroup
-from t5g.sync.upsert import WRITE_BATCH, mark_removed, upsert, watermark
+from t5g.sync.upsert import mark_removed, upsert, watermark
 
 from .models import Case, CaseComment, Detail
 from .selectors import cases_to_refresh, number_in
@@ -58,8 +58,10 @@ def sync_cases(
     client = portal_client()
     report = Throttled(progress)
     seen: set[str] = set()
-    pages = client.iter_cases(query=settings.CASE_QUERY, modified_since=watermark(Case, since=since, full=full))
-    for total, docs in regroup(pages, size=WRITE_BATCH):
+    pages = client.iter_cases(
+        query=settings.CASE_QUERY, modified_since=watermark(job=run.source, since=since, full=full)
+    )
+    for total, docs in regroup(pages, size=settings.SYNC_WRITE_BATCH):
         seen.update(str(d.get("case_number")) for d in docs)
         rows = parse_all(docs, parse_case, run=run, what="cases")
         reopened = reopened_cases(rows)
