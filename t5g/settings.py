@@ -411,8 +411,8 @@ else:
     SEVERITY_PRIORITIES |= {int(k): str(v) for k, v in _priorities.items()}
 PORTAL_CASE_URL = _env("PORTAL_CASE_URL", "str", "https://access.redhat.com/support/cases/#/case/{case}")
 BUGZILLA_SHOW_URL = _env("BUGZILLA_SHOW_URL", "str", "https://bugzilla.redhat.com/show_bug.cgi?id={bug}")
-# A card creation whose outcome is unknown (or still pending) is looked up again after this long:
-# JIRA's search index lags behind its writes.
+# A card creation that failed, or whose outcome is unknown (or still pending), is looked up in JIRA again
+# after this long: JIRA's search index lags behind its writes, and this must be longer than that lag.
 CARD_INTENT_SETTLE_MINUTES = _env("CARD_INTENT_SETTLE_MINUTES", "int", 10)
 # Bugzilla bugs fetched per request.
 BUGZILLA_BATCH = _env("BUGZILLA_BATCH", "int", 200)
