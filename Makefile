@@ -16,7 +16,7 @@ SANDBOX_URL := http://127.0.0.1:$(SANDBOX_PORT)
 SANDBOX_ENV := var/sandbox.env
 comma := ,
 
-.PHONY: setup system-packages static run test test-sqlite test-pg test-scale lint bench
+.PHONY: setup system-packages static run test test-sqlite test-pg test-scale lint bench soak
 
 setup: system-packages $(VENV)/.installed node_modules/.installed static
 
@@ -85,10 +85,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
-# The whole suite on SQLite, then again on a throwaway PostgreSQL.
+# The whole suite on SQLite, then again on a throwaway PostgreSQL, then a short soak (about 3 minutes).
 test: setup lint
 	tests/run sqlite
 	tests/run postgres
+	$(PY) -m tests.soak --minutes 2 --cases 2000
 
 test-sqlite: setup
 	tests/run sqlite
@@ -107,3 +108,11 @@ test-scale: setup
 SIZES ?= 1000,10000,100000
 bench: setup
 	$(PY) -m tests.bench --sizes $(SIZES)
+
+# The whole product under stress with real processes (tests/soak.py; docs/reliability.md): faults of every kind,
+# churn, killed workers, a Redis restart, a read-only phase, then the invariants. Exits non-zero on a violation;
+# writes its figures to docs/reliability.md.
+MINUTES ?= 10
+CASES ?= 10000
+soak: setup
+	$(PY) -m tests.soak --minutes $(MINUTES) --cases $(CASES) --output docs/reliability.md

@@ -61,32 +61,42 @@ class FaultKind:
     name: str
     paths: tuple[str, ...]
     rule: Callable[[random.Random], dict]
+    standing: bool = False  # a condition while on, not a fault some requests get: the sandbox counts no hits
 
 
 FAULT_KINDS = [
     FaultKind("error", UPSTREAMS, lambda rng: {"kind": "error", "status": rng.choice([500, 502, 503, 504])}),
+    FaultKind("error after", WRITES, lambda rng: {"kind": "error", "status": rng.choice([502, 504]), "after": True}),
     FaultKind("429", UPSTREAMS, lambda rng: {"kind": "429", "retry_after": 1}),
     # Longer than the workers' read timeout (UPSTREAM_READ_TIMEOUT below): the client gives up, then retries.
     FaultKind("hang", UPSTREAMS, lambda rng: {"kind": "hang", "ms": 8000}),
     FaultKind("hang after", WRITES, lambda rng: {"kind": "hang", "ms": 8000, "after": True}),
     FaultKind("latency", UPSTREAMS, lambda rng: {"kind": "latency", "ms": rng.choice([200, 800, 2000])}),
     FaultKind("malformed", UPSTREAMS, lambda rng: {"kind": "malformed"}),
+    FaultKind("malformed after", WRITES, lambda rng: {"kind": "malformed", "after": True}),
     FaultKind("truncate", UPSTREAMS, lambda rng: {"kind": "truncate"}),
+    FaultKind("truncate after", WRITES, lambda rng: {"kind": "truncate", "after": True}),
     FaultKind("expire_token", ("/portal/",), lambda rng: {"kind": "expire_token"}),
+    # Not per request: JIRA's search does not see the last seconds' changes (shorter than the settle window below).
+    FaultKind(
+        "search_lag",
+        ("/jira",),
+        lambda rng: {"kind": "search_lag", "ms": rng.choice([2000, 8000, 20000])},
+        standing=True,
+    ),
 ]
 
 
-def fault_rules(rng: random.Random) -> list[dict]:
-    """A random set of faults: each kind on or off, at a random place and rate; sometimes none at all."""
+def fault_rules(rng: random.Random) -> tuple[list[str], list[dict]]:
+    """A random set of faults, (the kinds, the rules): each kind on or off, at a random place and rate; sometimes
+    none at all."""
     if rng.random() < 0.2:
-        return []
-    rules = [
-        {"path": rng.choice(kind.paths), "rate": round(rng.uniform(0.03, 0.25), 2), **kind.rule(rng)}
-        for kind in FAULT_KINDS
-        if rng.random() < 0.5
-    ]
-    rng.shuffle(rules)  # the first matching rule fires: no kind always shadows another
-    return rules
+        return [], []
+    kinds = [kind for kind in FAULT_KINDS if rng.random() < 0.5]
+    rules = [{"path": rng.choice(k.paths), "rate": round(rng.uniform(0.05, 0.35), 2), **k.rule(rng)} for k in kinds]
+    order = list(range(len(kinds)))
+    rng.shuffle(order)  # the first matching rule fires: no kind always shadows another
+    return [kinds[i].name for i in order], [rules[i] for i in order]
 
 
 # --- the soak's settings, for every T5G process ----------------------------------------------------------------
@@ -238,6 +248,7 @@ class Storm:
 
     seconds: float
     fault_sets: int = 0
+    sets_with: Counter = field(default_factory=Counter)  # fault kind -> how many of the sets had it
     churned: int = 0
     presses: int = 0
     refreshes_started: int = 0
@@ -269,6 +280,17 @@ def press_refresh(storm: Storm) -> None:
     storm.presses += 2
 
 
+def busy_worker(workers: Workers) -> str | None:
+    """A worker running a job now, if one is: a kill then cuts a run short, which is what it should test."""
+    from t5g.models import SyncRun
+
+    tasks = (
+        SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING).exclude(task_id="").values_list("task_id", flat=True)
+    )
+    running = [name for name, process in workers.procs.items() if any(t in process.log() for t in tasks)]
+    return running[0] if running else None
+
+
 def run_storm(*, minutes: float, churn: int, rng: random.Random, sandbox: Sandbox, workers: Workers, redis) -> Storm:
     from t5g.sync.tasks import run_job as run_job_task
 
@@ -284,11 +306,12 @@ def run_storm(*, minutes: float, churn: int, rng: random.Random, sandbox: Sandbo
         f"{redis_at:.0f}s; read-only from {read_only[0]:.0f}s to {read_only[1]:.0f}s")  # fmt: skip
     while (now := time.monotonic() - began) < seconds:
         if now >= next_faults:
-            rules = fault_rules(rng)
+            kinds, rules = fault_rules(rng)
             sandbox.faults(rules)
             storm.fault_sets += 1
-            say("faults: " + (", ".join(f"{r['kind']}{' after' if r.get('after') else ''} {r['path']} "
-                                        f"{r['rate']:.0%}" for r in rules) or "none"))  # fmt: skip
+            storm.sets_with.update(kinds)
+            say("faults: " + (", ".join(f"{k} {r['path']} {r['rate']:.0%}" for k, r in zip(kinds, rules, strict=True))
+                              or "none"))  # fmt: skip
             next_faults = now + rng.uniform(8, 25)
         if now >= next_churn:
             storm.churned += len(sandbox.post("churn", {"count": max(1, churn // 30)}).json()["changed"])
@@ -298,7 +321,7 @@ def run_storm(*, minutes: float, churn: int, rng: random.Random, sandbox: Sandbo
             next_press = now + rng.uniform(10, 30)
         if kills and now >= kills[0]:
             kills.pop(0)
-            name = rng.choice(sorted(workers.procs))
+            name = busy_worker(workers) or rng.choice(sorted(workers.procs))
             workers.kill(name)
             storm.kills.append(f"worker {name} at {now:.0f}s")
             restart_at[name] = now + rng.uniform(2, 8)
@@ -498,8 +521,10 @@ def figures(storm: Storm, sandbox: Sandbox) -> list[tuple[str, str]]:
     writes = Counter(UpstreamWrite.objects.values_list("outcome", flat=True))
     refreshes = Counter(Refresh.objects.values_list("state", flat=True))
     return [
-        ("faults injected, by kind", ", ".join(f"{k.name} {injected.get(k.name, 0):,}" for k in FAULT_KINDS)
-         + f" (total {sum(injected.values()):,}, in {storm.fault_sets} random sets)"),
+        ("faults injected, by kind: requests hit (random sets it was in)",
+         ", ".join(f"{k.name} {'on' if k.standing else f'{injected.get(k.name, 0):,}'} ({storm.sets_with[k.name]})"
+                   for k in FAULT_KINDS)
+         + f"; {sum(injected.values()):,} requests in all, {storm.fault_sets} random sets"),
         ("upstream requests", f"{counts['total']:,} ("
          + ", ".join(f"{u} {counts[u]:,}" for u in ("portal", "jira", "bugzilla", "sso", "slack")) + ")"),
         ("changes upstream (churn)", f"{storm.churned:,}"),
