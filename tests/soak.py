@@ -296,7 +296,7 @@ def run_storm(*, minutes: float, churn: int, rng: random.Random, sandbox: Sandbo
 
     seconds = minutes * 60
     storm = Storm(seconds=seconds)
-    kills = sorted(rng.uniform(0.05, 0.95) * seconds for _ in range(max(1, round(minutes / 2))))
+    kills = sorted(rng.uniform(0.05, 0.8) * seconds for _ in range(max(1, round(minutes / 2))))
     redis_at = rng.uniform(0.25, 0.45) * seconds
     read_only = (0.55 * seconds, 0.75 * seconds)
     restart_at: dict[str, float] = {}
@@ -319,11 +319,12 @@ def run_storm(*, minutes: float, churn: int, rng: random.Random, sandbox: Sandbo
         if now >= next_press:
             press_refresh(storm)
             next_press = now + rng.uniform(10, 30)
-        if kills and now >= kills[0]:
+        # At its time, or within 30 s after when a job runs then: a kill mid-run is the one that tests something.
+        if kills and now >= kills[0] and ((busy := busy_worker(workers)) or now >= kills[0] + 30):
             kills.pop(0)
-            name = busy_worker(workers) or rng.choice(sorted(workers.procs))
+            name = busy or rng.choice(sorted(workers.procs))
             workers.kill(name)
-            storm.kills.append(f"worker {name} at {now:.0f}s")
+            storm.kills.append(f"worker {name} at {now:.0f}s{' mid-run' if busy else ''}")
             restart_at[name] = now + rng.uniform(2, 8)
             say(f"SIGKILL worker {name}")
         for name, at in list(restart_at.items()):

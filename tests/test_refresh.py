@@ -9,10 +9,10 @@ from django.utils import timezone
 from cases.models import Case
 from sandbox import environment
 from t5g.models import Refresh, SyncRun, UpstreamWrite
-from t5g.sync.refresh import run_refresh, start_refresh
+from t5g.sync.refresh import HEARTBEAT, run_refresh, start_refresh
 from t5g.sync.registry import refreshed
 from t5g.sync.schedules import FIRST_REFRESH, schedule_first_refresh
-from tests.processes import celery_worker, wait_for
+from tests.processes import celery_worker, wait_for, worker_env
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -100,3 +100,35 @@ def test_it_schedules_a_first_refresh_only_on_a_database_that_never_synced():
     task = PeriodicTask.objects.get(name=FIRST_REFRESH)
     assert task.one_off and task.clocked and task.args == f"[{refresh.pk}]"
     assert schedule_first_refresh() is None
+
+
+@pytest.mark.django_db
+def test_it_gives_up_on_a_running_refresh_whose_heartbeat_stopped(admin_client, admin_user):
+    """Found by the soak test (tests/soak.py): a refresh whose worker was killed held the button for fifteen
+    minutes; every press attached to it and nothing was refreshed."""
+    dead = Refresh.objects.create(state="running", steps=7, updated_at=timezone.now() - timedelta(minutes=2))
+    assert "Refreshing" not in admin_client.get("/").content.decode()  # the bar ends without anyone pressing
+    dead.refresh_from_db()
+    assert dead.state == "failed" and "worker went away" in dead.error
+    _, started = start_refresh(user=admin_user)
+    assert started
+
+
+@pytest.mark.django_db
+def test_a_queued_refresh_may_wait_longer_for_a_free_worker(admin_user):
+    queued = Refresh.objects.create(steps=7, updated_at=timezone.now() - timedelta(minutes=2))
+    assert start_refresh(user=admin_user) == (queued, False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_refresh_says_it_is_alive_while_a_phase_reports_nothing(admin_user, upstreams, log_dir):
+    upstreams.faults({"path": "/portal/hydra/rest/search", "kind": "latency", "ms": 20_000, "count": 1})
+    with celery_worker(log_dir=log_dir, **worker_env(upstreams)):
+        refresh, _ = start_refresh(user=admin_user)
+        started = wait_for(lambda: Refresh.objects.filter(pk=refresh.pk, phase="cases").first(), timeout=30,
+                           what="the cases phase").updated_at  # fmt: skip
+        # The search answers after 20 s: no progress before, only the heartbeat.
+        beat = started + timedelta(seconds=HEARTBEAT - 1)
+        wait_for(lambda: Refresh.objects.get(pk=refresh.pk).updated_at >= beat, timeout=HEARTBEAT + 4,
+                 what="a heartbeat")  # fmt: skip
+        assert Refresh.objects.get(pk=refresh.pk).current == 0

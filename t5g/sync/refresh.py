@@ -8,12 +8,16 @@ outage still sees it.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from t5g.models import Refresh, SyncRun
@@ -24,20 +28,25 @@ from .runner import run_job
 log = logging.getLogger(__name__)
 
 ACTIVE = [Refresh.State.QUEUED, Refresh.State.RUNNING]
-# A refresh that reported nothing for this long has lost its worker (or was never picked up).
-SILENT_FOR = timedelta(minutes=15)
+# A running refresh says it is alive this often (seconds), whatever its phase is doing (a slow upstream may keep a
+# phase from reporting progress for minutes), so one that stops saying it soon is known to have lost its worker.
+HEARTBEAT = 10
+GONE_AFTER = timedelta(seconds=6 * HEARTBEAT)
+# A queued refresh may wait this long for a free worker; past it, it was lost (the broker's queue with it).
+QUEUED_FOR = timedelta(minutes=15)
 # Progress inside a phase is written at most this often (seconds).
 PROGRESS_EVERY = 0.5
 
 
 def current_refresh() -> Refresh | None:
-    """The refresh running now, else the latest one."""
+    """The refresh running now, else the latest one (a refresh whose worker is gone is over: its bar ends)."""
+    give_up_silent()
     return Refresh.objects.order_by("-created_at").first()
 
 
 def start_refresh(*, user) -> tuple[Refresh, bool]:
     """Queue a refresh, or attach to the one already queued or running. Returns (refresh, started)."""
-    _give_up_silent()
+    give_up_silent()
     active = Refresh.objects.filter(state__in=ACTIVE).first()
     if active:
         return active, False
@@ -76,26 +85,30 @@ def run_refresh(*, refresh_id: int, task_id: str = "") -> Refresh:
             last_write = time.monotonic()
             Refresh.objects.filter(pk=refresh.pk).update(current=current, total=total, updated_at=timezone.now())
 
-    for step, job in enumerate([job.name for job in refreshed()]):
-        Refresh.objects.filter(pk=refresh.pk).update(
-            state=Refresh.State.RUNNING, phase=job, step=step, current=0, total=0, updated_at=timezone.now()
-        )
-        try:
-            run = run_job(job=job, trigger=SyncRun.Trigger.MANUAL, task_id=task_id, progress=progress)
-        except SoftTimeLimitExceeded:
-            _finish(refresh, Refresh.State.FAILED, f"Stopped after {settings.JOB_TIME_LIMIT}s (JOB_TIME_LIMIT).")
-            raise
-        except Exception as exc:  # noqa: BLE001 - recorded on the run; the other sources still refresh
-            summary.append({"source": job, "error": f"{type(exc).__name__}: {exc}"[:500]})
-            continue
-        summary.append({
-            "source": job,
-            "fetched": run.fetched,
-            "created": run.created,
-            "updated": run.updated,
-            "rejected": run.rejected,
-            "joined": bool(getattr(run, "joined", False)),
-        })  # fmt: skip
+    with heartbeat(refresh.pk):
+        for step, job in enumerate([job.name for job in refreshed()]):
+            # Only while still active: a refresh given up for dead (its heartbeat stalled) stops here.
+            if not Refresh.objects.filter(pk=refresh.pk, state__in=ACTIVE).update(
+                state=Refresh.State.RUNNING, phase=job, step=step, current=0, total=0, updated_at=timezone.now()
+            ):
+                log.warning("refresh %s was given up while it ran: stopped before %s", refresh.pk, job)
+                return refresh
+            try:
+                run = run_job(job=job, trigger=SyncRun.Trigger.MANUAL, task_id=task_id, progress=progress)
+            except SoftTimeLimitExceeded:
+                _finish(refresh, Refresh.State.FAILED, f"Stopped after {settings.JOB_TIME_LIMIT}s (JOB_TIME_LIMIT).")
+                raise
+            except Exception as exc:  # noqa: BLE001 - recorded on the run; the other sources still refresh
+                summary.append({"source": job, "error": f"{type(exc).__name__}: {exc}"[:500]})
+                continue
+            summary.append({
+                "source": job,
+                "fetched": run.fetched,
+                "created": run.created,
+                "updated": run.updated,
+                "rejected": run.rejected,
+                "joined": bool(getattr(run, "joined", False)),
+            })  # fmt: skip
     failed = [result["source"] for result in summary if "error" in result]
     refresh.summary = summary
     if failed:
@@ -105,6 +118,31 @@ def run_refresh(*, refresh_id: int, task_id: str = "") -> Refresh:
     return refresh
 
 
+@contextmanager
+def heartbeat(refresh_id: int) -> Iterator[None]:
+    """While the block runs, a thread marks the refresh alive every HEARTBEAT seconds: when its worker dies, the
+    marks stop, and the refresh is given up within GONE_AFTER instead of holding the button for everyone."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(HEARTBEAT):
+                try:
+                    Refresh.objects.filter(pk=refresh_id, state=Refresh.State.RUNNING).update(updated_at=timezone.now())
+                except DatabaseError as exc:
+                    log.warning("refresh %s: could not mark it alive: %s", refresh_id, exc)
+        finally:
+            connection.close()  # this thread's own
+
+    thread = threading.Thread(target=beat, name=f"refresh-{refresh_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def _finish(refresh: Refresh, state: str, error: str = "") -> None:
     refresh.state, refresh.error = state, error
     refresh.step, refresh.phase = refresh.steps, ""
@@ -112,8 +150,14 @@ def _finish(refresh: Refresh, state: str, error: str = "") -> None:
     refresh.save()
 
 
-def _give_up_silent() -> None:
-    silent = Refresh.objects.filter(state__in=ACTIVE, updated_at__lt=timezone.now() - SILENT_FOR)
+def give_up_silent() -> None:
+    """Refreshes whose worker went away are over: a running one whose heartbeat stopped, a queued one never taken."""
+    now = timezone.now()
+    silent = Refresh.objects.filter(
+        Q(state=Refresh.State.RUNNING, updated_at__lt=now - GONE_AFTER)
+        | Q(state=Refresh.State.QUEUED, updated_at__lt=now - QUEUED_FOR)
+    )
     for refresh in silent:
-        log.warning("refresh %s gave no sign of life for %s: marked failed", refresh.pk, SILENT_FOR)
+        log.warning("refresh %s (%s) gave no sign of life since %s: marked failed", refresh.pk, refresh.state,
+                    refresh.updated_at)  # fmt: skip
         _finish(refresh, Refresh.State.FAILED, "Stopped: its worker went away. Press refresh to start again.")
