@@ -7,7 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from .models import Refresh
-from .sync.refresh import start_refresh
+from .sync.refresh import checked, start_refresh
 
 
 @require_POST
@@ -25,7 +25,7 @@ def refresh(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def refresh_status(request: HttpRequest, pk: int) -> HttpResponse:
-    refresh = get_object_or_404(Refresh, pk=pk)
+    refresh = checked(get_object_or_404(Refresh, pk=pk))  # the bar of a refresh whose worker died ends
     if request.headers.get("HX-Request") or request.GET.get("fragment"):
         return render(request, "t5g/refresh.html", {"refresh": refresh})
     return JsonResponse(_refresh_json(refresh))

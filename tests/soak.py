@@ -36,9 +36,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import requests
+from sandbox import environment
+from sandbox.app import READ_POSTS
+from tests.processes import PostgresServer, Process, RedisServer, celery_beat, celery_worker_process
+from tests.sandbox import Sandbox
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+# The product's own modules are imported inside the functions that use them: Django is set up only once the
+# PostgreSQL, Redis and sandbox it points at are running.
 START = time.monotonic()
 
 
@@ -101,8 +105,6 @@ def fault_rules(rng: random.Random) -> tuple[list[str], list[dict]]:
 
 # --- the soak's settings, for every T5G process ----------------------------------------------------------------
 def t5g_env(sandbox_url: str, *, redis_url: str, database_url: str) -> dict[str, str]:
-    from sandbox import environment
-
     return {
         **environment(sandbox_url),
         "DATABASE_URL": database_url,
@@ -123,43 +125,15 @@ def t5g_env(sandbox_url: str, *, redis_url: str, database_url: str) -> dict[str,
 
 
 # --- processes ---------------------------------------------------------------------------------------------------
-class Sandbox:
-    def __init__(self, *, cases: int, seed: int, log_dir: Path):
-        from tests.processes import Process, free_port, wait_for
-
-        self.url = f"http://127.0.0.1:{free_port()}"
-        port = self.url.rsplit(":", 1)[1]
-        self.process = Process(
-            "sandbox",
-            [sys.executable, "-m", "sandbox", "--port", port, "--cases", str(cases), "--seed", str(seed)],
-            log_dir=log_dir,
-        )  # fmt: skip
-        self.process.wait_for_log("Sandbox ready", timeout=300)
-        wait_for(lambda: self.get("health").get("ok"), timeout=30, what="sandbox health")
-
-    def get(self, path: str, **params):
-        return requests.get(f"{self.url}/_sandbox/{path}", params=params, timeout=120).json()
-
-    def post(self, path: str, body) -> requests.Response:
-        return requests.post(f"{self.url}/_sandbox/{path}", json=body, timeout=120)
-
-    def faults(self, rules: list[dict]) -> None:
-        self.post("faults", rules).raise_for_status()
-
-    def counts(self) -> dict[str, int]:
-        return self.get("state")["requests"]
-
-    def upstream_writes(self) -> int:
-        """Writes the portal, JIRA and Bugzilla received (Slack messages are notifications, which read-only mode
-        does not stop): from the sandbox's own request counters."""
-        from sandbox.app import READ_POSTS
-
-        writes = 0
-        for label, n in self.counts().items():
-            method, _, path = label.partition(" ")
-            if method in ("POST", "PUT", "DELETE", "PATCH") and path.startswith(("/portal/", "/jira/", "/bugzilla/")):
-                writes += 0 if path in READ_POSTS else n
-        return writes
+def upstream_writes(sandbox: Sandbox) -> int:
+    """Writes the portal, JIRA and Bugzilla received, from the sandbox's own request counters. Slack messages are
+    notifications, which read-only mode does not stop."""
+    writes = 0
+    for label, n in sandbox.requests().items():
+        method, _, path = label.partition(" ")
+        if method in ("POST", "PUT", "DELETE", "PATCH") and path.startswith(("/portal/", "/jira/", "/bugzilla/")):
+            writes += 0 if path in READ_POSTS else n
+    return writes
 
 
 class Workers:
@@ -173,15 +147,21 @@ class Workers:
         for process in self.procs.values():
             process.wait_for_log("ready.", timeout=120)
 
-    def _start(self, name: str, **extra: str):
-        from tests.processes import celery_worker_process
-
+    def _start(self, name: str, **extra: str) -> Process:
         self.started[name] += 1
         return celery_worker_process(log_dir=self.log_dir, name=f"worker-{name}{self.started[name]}", concurrency=2,
                                      **self.env, **extra)  # fmt: skip
 
     def kill(self, name: str) -> None:
         self.procs[name].stop(signal.SIGKILL)
+
+    def busy(self) -> str | None:
+        """A worker running a job now, if one is (the task id of a running run is in its log)."""
+        from t5g.models import SyncRun
+
+        running = SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING).exclude(task_id="")
+        tasks = list(running.values_list("task_id", flat=True))
+        return next((name for name, p in self.procs.items() if any(t in p.log() for t in tasks)), None)
 
     def start(self, name: str, **extra: str) -> None:
         self.procs[name] = self._start(name, **extra)
@@ -242,117 +222,126 @@ def first_sync(sandbox: Sandbox) -> None:
 
 
 # --- the storm -----------------------------------------------------------------------------------------------------
-@dataclass
 class Storm:
-    """What happened during the storm: the soak's figures."""
+    """The storm, and what happened in it (the soak's figures): each disruption a method, `run` calls it when due."""
 
-    seconds: float
-    fault_sets: int = 0
-    sets_with: Counter = field(default_factory=Counter)  # fault kind -> how many of the sets had it
-    churned: int = 0
-    presses: int = 0
-    refreshes_started: int = 0
-    kills: list[str] = field(default_factory=list)
-    redis_restarts: int = 0
-    read_only: tuple[datetime, datetime] | None = None
-    writes_before: int = 0
-    writes_after: int = 0
+    def __init__(self, *, minutes: float, churn: int, rng: random.Random, sandbox: Sandbox, workers: Workers, redis):
+        self.seconds, self.churn_per_minute, self.rng = minutes * 60, churn, rng
+        self.sandbox, self.workers, self.redis = sandbox, workers, redis
+        # When each disruption comes, in seconds from the start.
+        self.kill_at = sorted(rng.uniform(0.05, 0.8) * self.seconds for _ in range(max(1, round(minutes / 2))))
+        self.redis_at: float | None = rng.uniform(0.25, 0.45) * self.seconds
+        self.read_only_span = (0.55 * self.seconds, 0.75 * self.seconds)
+        self.next = {"faults": 0.0, "churn": 0.0, "press": 0.0}
+        self.restart_at: dict[str, float] = {}  # killed worker -> when it starts again
+        # The figures.
+        self.fault_sets = self.churned = self.presses = self.refreshes_started = self.redis_restarts = 0
+        self.sets_with: Counter[str] = Counter()  # fault kind -> how many of the sets had it
+        self.kills: list[str] = []
+        self.read_only: tuple[datetime, datetime | None] | None = None
+        self.writes_before = self.writes_after = 0
 
+    def run(self) -> Storm:
+        say(f"storm: {self.seconds / 60:g} min; kills at {', '.join(f'{k:.0f}s' for k in self.kill_at)}; Redis "
+            f"restart at {self.redis_at:.0f}s; read-only from {self.read_only_span[0]:.0f}s to "
+            f"{self.read_only_span[1]:.0f}s")  # fmt: skip
+        began = time.monotonic()
+        while (now := time.monotonic() - began) < self.seconds:
+            for name, action in (("faults", self.change_faults), ("churn", self.change_records),
+                                 ("press", self.press_refresh)):  # fmt: skip
+                if now >= self.next[name]:
+                    self.next[name] = now + action()
+            self.kill_worker(now)
+            self.restart_killed(now)
+            self.restart_redis(now)
+            self.switch_read_only(now)
+            time.sleep(0.5)
+        return self
 
-def press_refresh(storm: Storm) -> None:
-    """Two people press "refresh now" at the same moment: one refresh starts, the other attaches."""
-    from django.db import connection
+    def change_faults(self) -> float:
+        kinds, rules = fault_rules(self.rng)
+        self.sandbox.faults(*rules)
+        self.fault_sets += 1
+        self.sets_with.update(kinds)
+        say("faults: " + (", ".join(f"{k} {r['path']} {r['rate']:.0%}" for k, r in zip(kinds, rules, strict=True))
+                          or "none"))  # fmt: skip
+        return self.rng.uniform(8, 25)
 
-    from t5g.sync.refresh import start_refresh
+    def change_records(self) -> float:
+        self.churned += len(self.sandbox.churn(max(1, self.churn_per_minute // 30)))
+        return 2
 
-    def press():
-        try:
-            _, started = start_refresh(user=None)
-            storm.refreshes_started += started
-        finally:
-            connection.close()
+    def press_refresh(self) -> float:
+        """Two people press "refresh now" at the same moment: one refresh starts, the other attaches."""
+        from django.db import connection
 
-    presses = [threading.Thread(target=press) for _ in range(2)]
-    for t in presses:
-        t.start()
-    for t in presses:
-        t.join()
-    storm.presses += 2
+        from t5g.sync.refresh import start_refresh
 
+        def press():
+            try:
+                _, started = start_refresh(user=None)
+                self.refreshes_started += started
+            finally:
+                connection.close()
 
-def busy_worker(workers: Workers) -> str | None:
-    """A worker running a job now, if one is: a kill then cuts a run short, which is what it should test."""
-    from t5g.models import SyncRun
+        presses = [threading.Thread(target=press) for _ in range(2)]
+        for t in presses:
+            t.start()
+        for t in presses:
+            t.join()
+        self.presses += 2
+        return self.rng.uniform(10, 30)
 
-    tasks = (
-        SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING).exclude(task_id="").values_list("task_id", flat=True)
-    )
-    running = [name for name, process in workers.procs.items() if any(t in process.log() for t in tasks)]
-    return running[0] if running else None
+    def kill_worker(self, now: float) -> None:
+        """At its time, or up to 30 s later when a job runs then: a kill mid-run is the one that tests something."""
+        if not self.kill_at or now < self.kill_at[0]:
+            return
+        busy = self.workers.busy()
+        if busy is None and now < self.kill_at[0] + 30:
+            return
+        self.kill_at.pop(0)
+        name = busy or self.rng.choice(sorted(self.workers.procs))
+        self.workers.kill(name)
+        self.kills.append(f"worker {name} at {now:.0f}s{' mid-run' if busy else ''}")
+        self.restart_at[name] = now + self.rng.uniform(2, 8)
+        say(f"SIGKILL worker {name}")
 
-
-def run_storm(*, minutes: float, churn: int, rng: random.Random, sandbox: Sandbox, workers: Workers, redis) -> Storm:
-    from t5g.sync.tasks import run_job as run_job_task
-
-    seconds = minutes * 60
-    storm = Storm(seconds=seconds)
-    kills = sorted(rng.uniform(0.05, 0.8) * seconds for _ in range(max(1, round(minutes / 2))))
-    redis_at = rng.uniform(0.25, 0.45) * seconds
-    read_only = (0.55 * seconds, 0.75 * seconds)
-    restart_at: dict[str, float] = {}
-    next_faults = next_press = next_churn = 0.0
-    began = time.monotonic()
-    say(f"storm: {minutes:g} min; kills at {', '.join(f'{k:.0f}s' for k in kills)}; Redis restart at "
-        f"{redis_at:.0f}s; read-only from {read_only[0]:.0f}s to {read_only[1]:.0f}s")  # fmt: skip
-    while (now := time.monotonic() - began) < seconds:
-        if now >= next_faults:
-            kinds, rules = fault_rules(rng)
-            sandbox.faults(rules)
-            storm.fault_sets += 1
-            storm.sets_with.update(kinds)
-            say("faults: " + (", ".join(f"{k} {r['path']} {r['rate']:.0%}" for k, r in zip(kinds, rules, strict=True))
-                              or "none"))  # fmt: skip
-            next_faults = now + rng.uniform(8, 25)
-        if now >= next_churn:
-            storm.churned += len(sandbox.post("churn", {"count": max(1, churn // 30)}).json()["changed"])
-            next_churn = now + 2
-        if now >= next_press:
-            press_refresh(storm)
-            next_press = now + rng.uniform(10, 30)
-        # At its time, or within 30 s after when a job runs then: a kill mid-run is the one that tests something.
-        if kills and now >= kills[0] and ((busy := busy_worker(workers)) or now >= kills[0] + 30):
-            kills.pop(0)
-            name = busy or rng.choice(sorted(workers.procs))
-            workers.kill(name)
-            storm.kills.append(f"worker {name} at {now:.0f}s{' mid-run' if busy else ''}")
-            restart_at[name] = now + rng.uniform(2, 8)
-            say(f"SIGKILL worker {name}")
-        for name, at in list(restart_at.items()):
+    def restart_killed(self, now: float) -> None:
+        for name, at in list(self.restart_at.items()):
             if now >= at:
-                del restart_at[name]
-                workers.start(name, **({"READ_ONLY": "true"} if storm.read_only and not storm.read_only[1] else {}))
+                del self.restart_at[name]
+                in_read_only = self.read_only is not None and self.read_only[1] is None
+                self.workers.start(name, **({"READ_ONLY": "true"} if in_read_only else {}))
                 say(f"worker {name} started again")
-        if redis_at and now >= redis_at:
-            redis_at = 0
-            redis.restart()
-            storm.redis_restarts += 1
+
+    def restart_redis(self, now: float) -> None:
+        if self.redis_at is not None and now >= self.redis_at:
+            self.redis_at = None
+            self.redis.restart()
+            self.redis_restarts += 1
             say("Redis restarted (empty)")
-        if storm.read_only is None and now >= read_only[0] and not restart_at:
-            workers.restart_all(timeout=60, READ_ONLY="true")
-            storm.writes_before = sandbox.upstream_writes()  # after the old workers' last write
-            storm.read_only = (datetime.now(UTC), None)
-            for job in ("create_cards", "priority", "tag_bugs"):  # the writers, asked to write now
-                run_job_task.delay(job)
+
+    def switch_read_only(self, now: float) -> None:
+        """Both workers restarted with READ_ONLY=true, the writing jobs queued; later restarted writing again. The
+        sandbox's count of writes is read while no worker runs."""
+        if self.restart_at:
+            return  # a killed worker is down: switch once both are back
+        if self.read_only is None and now >= self.read_only_span[0]:
+            self.workers.restart_all(timeout=60, READ_ONLY="true")
+            self.writes_before = upstream_writes(self.sandbox)
+            self.read_only = (datetime.now(UTC), None)
+            from t5g.sync.tasks import run_job
+
+            for job in ("create_cards", "priority", "tag_bugs"):
+                run_job.delay(job)
             say("read-only phase: workers restarted with READ_ONLY=true")
-        elif storm.read_only and storm.read_only[1] is None and now >= read_only[1] and not restart_at:
-            workers.stop(timeout=60)
-            storm.writes_after = sandbox.upstream_writes()
-            storm.read_only = (storm.read_only[0], datetime.now(UTC))
-            for name in workers.procs:
-                workers.start(name)
+        elif self.read_only is not None and self.read_only[1] is None and now >= self.read_only_span[1]:
+            self.workers.stop(timeout=60)
+            self.writes_after = upstream_writes(self.sandbox)
+            self.read_only = (self.read_only[0], datetime.now(UTC))
+            for name in self.workers.procs:
+                self.workers.start(name)
             say("read-only phase over: workers writing again")
-        time.sleep(0.5)
-    return storm
 
 
 # --- the end: faults off, one full run of every job ------------------------------------------------------------------
@@ -427,7 +416,15 @@ def check_cards(sandbox: Sandbox) -> Check:
 
 def check_runs() -> list[Check]:
     from t5g.models import Refresh, SyncRun
+    from t5g.sync.refresh import GONE_AFTER, current_refresh
 
+    # A refresh whose worker was killed near the end ends GONE_AFTER after its last heartbeat, when the next page
+    # (or press) looks: wait that long, then look as a page does.
+    last = Refresh.objects.filter(state="running").order_by("-updated_at").values_list("updated_at", flat=True)
+    if last and (pause := (last[0] + GONE_AFTER - datetime.now(UTC)).total_seconds() + 1) > 0:
+        say(f"waiting {pause:.0f}s for a refresh that lost its worker to be given up")
+        time.sleep(pause)
+    current_refresh()
     running = list(SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING).values_list("source", "pk"))
     refreshing = list(Refresh.objects.filter(state__in=["queued", "running"]).values_list("pk", "state"))
     overlaps = []
@@ -514,7 +511,7 @@ def check_read_only(storm: Storm) -> Check:
 def figures(storm: Storm, sandbox: Sandbox) -> list[tuple[str, str]]:
     from t5g.models import Refresh, SyncRun, UpstreamWrite
 
-    counts = sandbox.counts()
+    counts = sandbox.requests()
     injected = {k.removeprefix("fault "): n for k, n in counts.items() if k.startswith("fault ")}
     runs = Counter(SyncRun.objects.values_list("outcome", flat=True))
     abandoned = SyncRun.objects.filter(error__startswith="abandoned").count()
@@ -564,6 +561,43 @@ def write_output(path: Path, text: str) -> None:
 
 
 # --- main ------------------------------------------------------------------------------------------------------------
+def start(stack: contextlib.ExitStack, args, work: Path) -> tuple[Sandbox, RedisServer, Workers, Process]:
+    """PostgreSQL, Redis and the sandbox; T5G migrated, synced once and scheduled short; two workers and beat."""
+    database = PostgresServer()
+    stack.callback(database.stop)
+    redis = RedisServer(work)
+    stack.callback(redis.stop)
+    sandbox = Sandbox(cases=args.cases, seed=args.seed, log_dir=work)
+    stack.callback(sandbox.stop)
+    env = t5g_env(sandbox.url, redis_url=redis.url, database_url=database.url)
+    setup_django(env)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("setup_schedules", verbosity=0)
+    say(f"PostgreSQL, Redis and a {args.cases:,}-case sandbox up; first sync of every source")
+    first_sync(sandbox)
+    tasks = short_schedules(args.every)
+    say(f"beat: {tasks} periodic tasks every {args.every}s (full runs every {3 * args.every}s)")
+    workers = Workers(log_dir=work, env=env)
+    stack.callback(workers.stop, timeout=10)
+    beat = stack.enter_context(celery_beat(log_dir=work, **workers.env))
+    return sandbox, redis, workers, beat
+
+
+def finish(sandbox: Sandbox, workers: Workers, beat: Process, storm: Storm) -> list[Check]:
+    """Faults off, everything stopped, one full run of every job: then the invariants."""
+    say("storm over: faults off, churn stopped; beat stops, workers finish their running tasks")
+    sandbox.faults()
+    beat.stop()
+    workers.stop(timeout=180)
+    settle_card_intents()
+    failed = final_sync()
+    checks = [Check("one full run of every job after the storm", f"{len(failed)} failed", not failed, failed)]
+    checks += check_mirror(sandbox)
+    return checks + [check_cards(sandbox), *check_runs(), check_alerts(), check_read_only(storm)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10)
@@ -574,52 +608,19 @@ def main() -> int:
     parser.add_argument("--output", help="write the figures there too (below its marker line)")
     parser.add_argument("--keep", action="store_true", help="keep the logs and say where they are")
     args = parser.parse_args()
-    rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="t5g-soak-"))
-
-    from tests.processes import PostgresServer, RedisServer, celery_beat
-
-    started = time.monotonic()
     with contextlib.ExitStack() as stack:
         stack.callback(lambda: print(f"logs: {work}", flush=True) if args.keep else shutil.rmtree(work, True))
-        database = PostgresServer()
-        stack.callback(database.stop)
-        redis = RedisServer(work)
-        stack.callback(redis.stop)
-        sandbox = Sandbox(cases=args.cases, seed=args.seed, log_dir=work)
-        stack.callback(sandbox.process.stop)
-        env = t5g_env(sandbox.url, redis_url=redis.url, database_url=database.url)
-        setup_django(env)
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        call_command("setup_schedules", verbosity=0)
-        say(f"PostgreSQL, Redis and a {args.cases:,}-case sandbox up; first sync of every source")
-        first_sync(sandbox)
-        tasks = short_schedules(args.every)
-        say(f"beat: {tasks} periodic tasks every {args.every}s (full runs every {3 * args.every}s)")
-        workers = Workers(log_dir=work, env=env)
-        stack.callback(workers.stop, timeout=10)
-        beat = stack.enter_context(celery_beat(log_dir=work, **workers.env))
-
-        storm = run_storm(minutes=args.minutes, churn=args.churn, rng=rng, sandbox=sandbox, workers=workers,
-                          redis=redis)  # fmt: skip
-
-        say("storm over: faults off, churn stopped; beat stops, workers finish their running tasks")
-        sandbox.faults([])
-        beat.stop()
-        workers.stop(timeout=180)
-        settle_card_intents()
-        failed = final_sync()
-        checks = [Check("one full run of every job after the storm", f"{len(failed)} failed", not failed, failed)]
-        checks += check_mirror(sandbox)
-        checks += [check_cards(sandbox), *check_runs(), check_alerts(), check_read_only(storm)]
-        text = report(args, storm, figures(storm, sandbox), checks, time.monotonic() - started)
-        print("\n" + text, flush=True)
-        if args.output:
-            write_output(Path(args.output), text)
-            print(f"Wrote {args.output}.")
-        return 1 if any(not c.ok for c in checks) else 0
+        sandbox, redis, workers, beat = start(stack, args, work)
+        storm = Storm(minutes=args.minutes, churn=args.churn, rng=random.Random(args.seed), sandbox=sandbox,
+                      workers=workers, redis=redis).run()  # fmt: skip
+        checks = finish(sandbox, workers, beat, storm)
+        text = report(args, storm, figures(storm, sandbox), checks, time.monotonic() - START)
+    print("\n" + text, flush=True)
+    if args.output:
+        write_output(Path(args.output), text)
+        print(f"Wrote {args.output}.")
+    return 1 if any(not c.ok for c in checks) else 0
 
 
 if __name__ == "__main__":

@@ -39,9 +39,26 @@ PROGRESS_EVERY = 0.5
 
 
 def current_refresh() -> Refresh | None:
-    """The refresh running now, else the latest one (a refresh whose worker is gone is over: its bar ends)."""
-    give_up_silent()
-    return Refresh.objects.order_by("-created_at").first()
+    """The refresh running now, else the latest one (the only one that can be active)."""
+    refresh = Refresh.objects.order_by("-created_at").first()
+    return checked(refresh) if refresh else None
+
+
+def checked(refresh: Refresh) -> Refresh:
+    """The refresh, given up if its worker is gone: whoever looks at it (a page's header, the bar's poll) ends a
+    dead one's bar, at no cost for a live one (no query)."""
+    if _gone(refresh, timezone.now()):
+        log.warning("refresh %s (%s) gave no sign of life since %s: marked failed", refresh.pk, refresh.state,
+                    refresh.updated_at)  # fmt: skip
+        _finish(refresh, Refresh.State.FAILED, "Stopped: its worker went away. Press refresh to start again.")
+    return refresh
+
+
+def _gone(refresh: Refresh, now) -> bool:
+    silent_for = now - refresh.updated_at
+    if refresh.state == Refresh.State.RUNNING:
+        return silent_for > GONE_AFTER
+    return refresh.state == Refresh.State.QUEUED and silent_for > QUEUED_FOR
 
 
 def start_refresh(*, user) -> tuple[Refresh, bool]:
@@ -158,6 +175,4 @@ def give_up_silent() -> None:
         | Q(state=Refresh.State.QUEUED, updated_at__lt=now - QUEUED_FOR)
     )
     for refresh in silent:
-        log.warning("refresh %s (%s) gave no sign of life since %s: marked failed", refresh.pk, refresh.state,
-                    refresh.updated_at)  # fmt: skip
-        _finish(refresh, Refresh.State.FAILED, "Stopped: its worker went away. Press refresh to start again.")
+        checked(refresh)
