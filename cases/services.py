@@ -14,7 +14,8 @@ from cards.selectors import active_card_status, card_status_out_of_step
 from t5g.clients.portal import portal_client
 from t5g.clients.records import RecordError, case_number, chunks, parse_time, str_list, text
 from t5g.models import SyncRun
-from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, pooled, regroup
+from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, read_each, regroup
+from t5g.sync.failures import clear_failures, record_failures
 from t5g.sync.upsert import WRITE_BATCH, mark_removed, upsert, watermark
 
 from .models import Case, CaseComment, Detail
@@ -144,20 +145,25 @@ def sync_details(
     report = Throttled(progress)
     done = 0
     for batch in chunks(numbers, 100):
+        # A case the portal refuses (restricted: 403, deleted: 404) or answers wrongly keeps its details and is
+        # tried again on later runs; the others are read.
+        read, refused = read_each(client.case, batch)
+        failed = {number: str(exc) for number, exc in refused.items()}
         parsed = []
-        for number, body in pooled(client.case, batch):
-            run.fetched += 1
+        for number, body in read:
             try:
                 parsed.append(parse_detail(number, body))
             except (RecordError, KeyError, TypeError, ValueError, AttributeError) as exc:
-                run.rejected += 1
-                log.warning("details: rejected the answer for case %s: %s", number, exc)
+                failed[number] = f"rejected the answer: {exc}"
+        run.fetched += len(batch)
+        record_failures(run, failed, what="details", dry_run=dry_run)
         with transaction.atomic():
             upsert(Detail, [p["detail"] for p in parsed], run=run, dry_run=dry_run)
             # Comments and bug links are part of the details: counted once, as the details.
             upsert(CaseComment, [c for p in parsed for c in p["comments"]], run=run, dry_run=dry_run, count=False)
             if not dry_run:
                 link_bugs({p["detail"]["case_id"]: p["bugs"] for p in parsed})
+            clear_failures(run, [p["detail"]["case_id"] for p in parsed], dry_run=dry_run)
         done += len(batch)
         report(done, len(numbers), "case details")
 

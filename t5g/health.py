@@ -60,6 +60,11 @@ class Source(HealthCheck):
         if state.stale:
             when = f"{state.last_success:%Y-%m-%d %H:%M} UTC" if state.last_success else "never"
             raise ServiceWarning(f"{state.label}: stale, last success {when}")
+        if state.records_failing_long:
+            raise ServiceWarning(
+                f"{state.label}: {state.failing_records} record(s) cannot be read, the first since "
+                f"{state.failing_since:%Y-%m-%d %H:%M} UTC (admin: Failing records)"
+            )
 
 
 @dataclasses.dataclass

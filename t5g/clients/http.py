@@ -24,7 +24,15 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 class UpstreamError(Exception):
-    """An upstream failed, timed out or answered nonsense. The run fails (and is retried); data is kept."""
+    """An upstream failed, timed out or answered nonsense. The run fails (and is retried); data is kept.
+
+    `status` is the HTTP status the upstream answered with, when it answered at all: a sync tells a record the
+    upstream refuses (403, 404) from an upstream that is failing (t5g/sync/batches.py, read_each).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 def timeout() -> tuple[float, float]:
@@ -83,7 +91,7 @@ def settle_environment(session: requests.Session, url: str) -> None:
 
 def check_response(response: requests.Response, what: str) -> requests.Response:
     if response.status_code >= 400:
-        raise UpstreamError(f"{what}: HTTP {response.status_code} {response.text[:200]!r}")
+        raise UpstreamError(f"{what}: HTTP {response.status_code} {response.text[:200]!r}", status=response.status_code)
     return response
 
 

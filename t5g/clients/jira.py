@@ -42,7 +42,7 @@ class JqlRejected(UpstreamError):
     """JIRA refused a search (HTTP 400): a bad query, or a key it does not have."""
 
     def __init__(self, message: str, messages: list[str]):
-        super().__init__(message)
+        super().__init__(message, status=400)
         self.messages = messages
 
 
@@ -55,7 +55,7 @@ def _call(fn: Callable[[], T], what: str) -> T:
         if exc.status_code == 400:
             messages = _error_messages(exc)
             raise JqlRejected(f"{what}: HTTP 400 {'; '.join(messages)[:300]}", messages) from exc
-        raise UpstreamError(f"{what}: HTTP {exc.status_code} {str(exc.text)[:200]!r}") from exc
+        raise UpstreamError(f"{what}: HTTP {exc.status_code} {str(exc.text)[:200]!r}", status=exc.status_code) from exc
     except (requests.RequestException, ValueError) as exc:  # requests' JSONDecodeError is a ValueError
         raise UpstreamError(f"{what}: {type(exc).__name__}: {exc}") from exc
 
