@@ -12,6 +12,8 @@ from cases.models import Case, CaseComment, Detail
 from t5g.clients.http import UpstreamError
 from t5g.models import FailingRecord, SyncRun
 from t5g.sync.runner import run_job
+from tests.conftest import point_at_sandbox
+from tests.sandbox import Sandbox
 
 pytestmark = pytest.mark.django_db
 TOKEN_PATH = "/sso/auth/realms/redhat-external/protocol/openid-connect/token"
@@ -240,3 +242,25 @@ def test_it_still_fails_the_run_when_the_portal_fails_every_case(upstreams):
     with pytest.raises(UpstreamError, match="HTTP 502"):
         sync("details")
     assert not FailingRecord.objects.exists()
+
+
+# --- reads that cannot skip ---------------------------------------------------------------------------------
+def test_it_reads_every_case_while_cases_change_between_pages_and_removes_none(settings, tmp_path):
+    big = Sandbox(log_dir=tmp_path, cases=1200)
+    try:
+        point_at_sandbox(settings, big)
+        settings.UPSTREAM_BACKOFF, settings.HISTORY_DAYS = 0.05, 0
+        sync("cases", full=True)
+        assert mirrored() == big.state()["cases"] > 1000  # more than one page of the portal's search
+        # A case of the first page changes before the second page is asked for: it moves to the end of the sort.
+        big.faults({"path": "/portal/hydra/rest/search/cases", "kind": "churn", "count": 1})
+        run = sync("cases", full=True)
+        assert run.outcome == "success"
+        assert not Case.objects.filter(removed_at__isnull=False).exists()  # none skipped, so none taken for gone
+        assert mirrored() == big.state()["cases"]
+        newest = portal_get(big, "/search/cases", q="case_tags:*shift_telco5g*", rows=1,
+                            sort="case_lastModifiedDate desc, case_number desc")["response"]["docs"][0]  # fmt: skip
+        changed = Case.objects.get(number=newest["case_number"])
+        assert changed.upstream_updated_at.strftime("%Y-%m-%dT%H:%M:%SZ") == newest["case_lastModifiedDate"]
+    finally:
+        big.stop()
