@@ -158,11 +158,11 @@ def status_map() -> dict[str, str]:
 
 
 # --- sync ------------------------------------------------------------------------------------------------------
-def cards_jql(client: JiraClient, *, since: datetime | None) -> str:
+def cards_jql(client: JiraClient, *, since: datetime | None, ordered: bool = True) -> str:
     jql = f'project = {settings.JIRA_PROJECT} AND labels = "{settings.JIRA_CARD_LABEL}"'
     if since:
         jql += f' AND updated >= "{client.jql_time(since)}"'
-    return jql + " ORDER BY updated ASC"  # oldest change first: see t5g.sync.upsert.watermark
+    return jql + " ORDER BY updated ASC" if ordered else jql  # oldest change first: see t5g.sync.upsert.watermark
 
 
 def sync_cards(
@@ -191,6 +191,15 @@ def sync_cards(
             sum(unmapped.values()), ", ".join(f"{s}: {n}" for s, n in unmapped.most_common()),
         )  # fmt: skip
     if full:
+        # A card is taken for gone only when JIRA says so: those the read did not bring are looked up by key on
+        # the same query, and any still on it are stored rather than marked removed.
+        unseen = [k for k in Card.objects.filter(removed_at__isnull=True).values_list("pk", flat=True) if k not in seen]
+        found = client.issues_by_key(unseen, fields.wanted, within=cards_jql(client, since=None, ordered=False))[0]
+        if found:
+            log.warning("cards: %s card(s) on the query were missing from the full read: read again", len(found))
+            seen.update(str(i.get("key")) for i in found)
+            parsed = parse_all(found, lambda i: parse_card(i, fields=fields, statuses=statuses), run=run, what="cards")
+            store_cards(parsed, run=run, dry_run=dry_run)
         removed = mark_removed(Card.objects.all(), seen, run=run, dry_run=dry_run)
         log.info("cards: %s left the query", removed)
         if not dry_run:

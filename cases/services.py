@@ -62,19 +62,32 @@ def sync_cases(
     pages = client.iter_cases(query=settings.CASE_QUERY, modified_since=watermark(Case, since=since, full=full))
     for total, docs in regroup(pages, size=WRITE_BATCH):
         seen.update(str(d.get("case_number")) for d in docs)
-        rows = parse_all(docs, parse_case, run=run, what="cases")
-        reopened = reopened_cases(rows)
-        written = upsert(Case, rows, run=run, dry_run=dry_run)
-        if not dry_run:
-            if reopened:
-                Case.objects.filter(pk__in=reopened).update(reopened_at=timezone.now())
-            # A case that arrives after its card (they come from different upstreams) takes the card's status.
-            cases = Case.objects.filter(number_in(written) & card_status_out_of_step())
-            cases.update(card_status=active_card_status())
+        store_cases(docs, run=run, dry_run=dry_run)
         report(len(seen), total, "cases")
     if full:
+        # A case is taken for gone only when the portal says so: those the read did not bring are looked up by
+        # number, and any still on the query are stored rather than marked removed.
+        unseen = [n for n in Case.objects.filter(removed_at__isnull=True).values_list("pk", flat=True) if n not in seen]
+        found = client.cases_by_number(query=settings.CASE_QUERY, numbers=unseen) if unseen else []
+        if found:
+            log.warning("cases: %s case(s) on the query were missing from the full read: read again", len(found))
+            seen.update(str(d.get("case_number")) for d in found)
+            store_cases(found, run=run, dry_run=dry_run)
         removed = mark_removed(Case.objects.all(), seen, run=run, dry_run=dry_run)
         log.info("cases: %s left the query", removed)
+
+
+def store_cases(docs: list[dict], *, run: SyncRun, dry_run: bool) -> None:
+    """A batch of search results: parsed, upserted, reopened cases noted, card statuses brought in step."""
+    rows = parse_all(docs, parse_case, run=run, what="cases")
+    reopened = reopened_cases(rows)
+    written = upsert(Case, rows, run=run, dry_run=dry_run)
+    if not dry_run:
+        if reopened:
+            Case.objects.filter(pk__in=reopened).update(reopened_at=timezone.now())
+        # A case that arrives after its card (they come from different upstreams) takes the card's status.
+        cases = Case.objects.filter(number_in(written) & card_status_out_of_step())
+        cases.update(card_status=active_card_status())
 
 
 def reopened_cases(rows: list[dict]) -> list[str]:
