@@ -54,7 +54,7 @@ class Source(HealthCheck):
     source: str
 
     def run(self) -> None:
-        state = next(f for f in source_freshness() if f.source == self.source)
+        state = next(f for f in source_freshness(failing_records=True) if f.source == self.source)
         if state.failing:
             raise ServiceUnavailable(f"{state.label}: last run failed at {state.last_failure:%Y-%m-%d %H:%M} UTC")
         if state.stale:

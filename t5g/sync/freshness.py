@@ -41,9 +41,9 @@ class Freshness:
 RECORDS_FAILING_LONG = timedelta(days=1)
 
 
-def source_freshness() -> list[Freshness]:
-    """When each job last synced and last failed (after its retries), and the records it cannot read, in two
-    queries, in registry order."""
+def source_freshness(*, failing_records: bool = False) -> list[Freshness]:
+    """When each job last synced and last failed (after its retries), in one query, in registry order; with
+    `failing_records`, also the records each cannot read (t5g/sync/failures.py), in a second."""
     rows = {
         row["source"]: row
         for row in SyncRun.objects.values("source").annotate(
@@ -51,10 +51,14 @@ def source_freshness() -> list[Freshness]:
             last_failure=Max("finished_at", filter=Q(outcome=SyncRun.Outcome.FAILED)),
         )
     }
-    failing = {
-        row["source"]: row
-        for row in FailingRecord.objects.values("source").annotate(count=Count("pk"), since=Min("since"))
-    }
+    failing = (
+        {
+            row["source"]: row
+            for row in FailingRecord.objects.values("source").annotate(count=Count("pk"), since=Min("since"))
+        }
+        if failing_records
+        else {}
+    )
     return [
         Freshness(
             source=job.name,
