@@ -1,9 +1,12 @@
 """Portal → JIRA: exactly one card per new case, reopened cases' cards back, priority in step with severity.
 
 Never a duplicate: before creating, the case is looked up in JIRA; the intent to create is
-written to the database first (CardIntent, one per case, claimed atomically), and an intent
-whose outcome is unknown (the create timed out) is reconciled against JIRA — after a grace
-period, since JIRA's search index lags behind its writes — before anything is tried again.
+written to the database first (CardIntent, one per case, claimed atomically). A create that
+failed after it was sent is *unknown* unless JIRA refused it (UpstreamError.refused: a 4xx, by
+status, never by the error's text): a 502 from a proxy, a malformed or cut-off answer, a timeout
+may each come after JIRA made the card. Unknown and failed intents alike wait out a settle window
+(CARD_INTENT_SETTLE_MINUTES, longer than JIRA's search lags its writes) and are looked up again
+before anything is tried again. "Could not create" is said only when a lookup proved there is no card.
 """
 
 from __future__ import annotations
@@ -132,27 +135,36 @@ class CardCreator:
     def create(self, case: Case) -> None:
         intent = claim(case, self.run)
         if intent is None:
-            return  # another run holds it, or its last outcome is too fresh to judge
+            return  # another run holds it, or its last attempt is too fresh to judge (JIRA's search lags)
         try:
             existing = self.find(case)
-            if existing:
-                self.adopt(intent, existing)
-                return
-            member = self.assigner.choose(case)
+        except UpstreamError as exc:
+            # Nothing was sent, and nothing is known: no warning. A case never tried goes back to new; one
+            # whose earlier create may have worked stays unknown, to be looked up again.
+            release(intent, state=CardIntent.State.UNKNOWN if intent.attempts else None, error=str(exc))
+            self.failures.append(f"{case.number}: {exc}")
+            return
+        if existing:
+            self.adopt(intent, existing)
+            return
+        member = self.assigner.choose(case)
+        try:
             with write_context(action="create card", target=case.number, run=self.run):
                 issue = self.client.create_issue(self.card_fields(case, member))
         except ReadOnlyError:
             release(intent, state=None)
             raise
         except UpstreamError as exc:
-            # A timeout leaves the outcome unknown: the next run looks the case up before anything else.
-            unknown = "Timeout" in str(exc) or "ConnectionError" in str(exc)
-            release(intent, state=CardIntent.State.UNKNOWN if unknown else CardIntent.State.FAILED, error=str(exc))
             self.failures.append(f"{case.number}: {exc}")
-            if not unknown:
+            if exc.refused:
+                # JIRA said no (or was never reached), and the lookup just before found no card: there is none.
+                release(intent, state=CardIntent.State.FAILED, error=str(exc), attempted=True)
                 notifications.card_failed(case=case, error=str(exc))
+            else:
+                # Sent, with no clear answer: JIRA may have made the card. The lookup after the settle window tells.
+                release(intent, state=CardIntent.State.UNKNOWN, error=str(exc), attempted=True)
             return
-        release(intent, state=CardIntent.State.CREATED, key=issue["key"])
+        release(intent, state=CardIntent.State.CREATED, key=issue["key"], attempted=True)
         self.run.created += 1
         self.finish(case, issue["key"], member)
 
@@ -165,7 +177,7 @@ class CardCreator:
         newest = max(issues, key=lambda i: i.get("fields", {}).get("created", ""))
         log.info("case %s already has card %s in JIRA: recorded, none created", intent.case_id, newest.get("key"))
         self.store(issues)
-        release(intent, state=CardIntent.State.CREATED, key=newest.get("key", ""))
+        release(intent, state=CardIntent.State.CREATED, key=newest.get("key", ""), attempted=True)
         self.run.unchanged += 1
 
     def finish(self, case: Case, key: str, member: TeamMember | None) -> None:
@@ -190,7 +202,8 @@ class CardCreator:
                 log.warning("card %s for case %s: could not %s: %s", key, case.number, action, exc)
         if member:
             TeamMember.objects.filter(pk=member.pk).update(last_assigned_at=timezone.now())
-        self.store(self.client.issues_by_key([key], self.fields.wanted)[0])
+        # By key, not by search: JIRA's search may not show the new card yet, and it is mirrored (and announced) now.
+        self.store([self.client.issue(key, self.fields.wanted)])
         self.created.append(key)
 
     def store(self, issues: list[dict]) -> None:
@@ -239,7 +252,7 @@ class CardCreator:
                 self.failures.append(f"{card.key}: could not {action}: {exc}")
                 return
         self.run.updated += 1
-        self.store(self.client.issues_by_key([card.key], self.fields.wanted)[0])
+        self.store([self.client.issue(card.key, self.fields.wanted)])  # as it is now, not as the search has it
 
 
 def card_description(case: Case) -> str:
@@ -257,26 +270,28 @@ def card_description(case: Case) -> str:
 
 # --- the intent ------------------------------------------------------------------------------------------------------
 def claim(case: Case, run: SyncRun) -> CardIntent | None:
-    """Take the case's intent for this run, atomically: at most one run ever works on a case's card."""
+    """Take the case's intent for this run, atomically: at most one run ever works on a case's card.
+
+    An intent that was tried (unknown, failed, or pending in a run that died) waits out the settle window
+    first: until JIRA's search shows what that try made, a lookup could miss the card and make a second.
+    """
     CardIntent.objects.get_or_create(case=case)
     settle = timezone.now() - timedelta(minutes=settings.CARD_INTENT_SETTLE_MINUTES)
-    claimable = (
-        Q(state=CardIntent.State.NEW)
-        | Q(state=CardIntent.State.FAILED)
-        | (Q(state__in=[CardIntent.State.UNKNOWN, CardIntent.State.PENDING]) & Q(updated_at__lt=settle))
-    )
+    tried = [CardIntent.State.UNKNOWN, CardIntent.State.FAILED, CardIntent.State.PENDING]
+    claimable = Q(state=CardIntent.State.NEW) | (Q(state__in=tried) & Q(updated_at__lt=settle))
     taken = CardIntent.objects.filter(claimable, case=case).update(
         state=CardIntent.State.PENDING, run=run, updated_at=timezone.now()
     )
     return CardIntent.objects.get(case=case) if taken else None
 
 
-def release(intent: CardIntent, *, state: str | None, key: str = "", error: str = "") -> None:
+def release(intent: CardIntent, *, state: str | None, key: str = "", error: str = "", attempted: bool = False) -> None:
+    """Leave the intent in `state` (None: new again); `attempted` when a create was sent (or a card adopted)."""
     CardIntent.objects.filter(pk=intent.pk).update(
         state=state or CardIntent.State.NEW,
         key=key,
         error=error[:2000],
-        attempts=intent.attempts + (state is not None),
+        attempts=intent.attempts + attempted,
         updated_at=timezone.now(),
     )
 

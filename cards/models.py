@@ -131,7 +131,8 @@ class CardIntent(models.Model):
     """T5G's record that it is creating (or created) the card of a case, written before JIRA is asked.
 
     One per case; a run claims it atomically, so two runs never create the same card, and an
-    outcome left unknown (the create timed out) is looked up in JIRA before anything is retried.
+    outcome left unknown (the create's answer was lost or unreadable) or failed is looked up in JIRA
+    after a settle window before anything is retried (cards/automation.py).
     """
 
     class State(models.TextChoices):

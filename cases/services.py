@@ -16,7 +16,7 @@ from t5g.clients.records import RecordError, case_number, chunks, parse_time, st
 from t5g.models import SyncRun
 from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, read_each, regroup
 from t5g.sync.failures import clear_failures, record_failures
-from t5g.sync.upsert import WRITE_BATCH, mark_removed, upsert, watermark
+from t5g.sync.upsert import mark_removed, upsert, watermark
 
 from .models import Case, CaseComment, Detail
 from .selectors import cases_to_refresh, number_in
@@ -59,8 +59,10 @@ def sync_cases(
     client = portal_client()
     report = Throttled(progress)
     seen: set[str] = set()
-    pages = client.iter_cases(query=settings.CASE_QUERY, modified_since=watermark(Case, since=since, full=full))
-    for total, docs in regroup(pages, size=WRITE_BATCH):
+    pages = client.iter_cases(
+        query=settings.CASE_QUERY, modified_since=watermark(job=run.source, since=since, full=full)
+    )
+    for total, docs in regroup(pages, size=settings.SYNC_WRITE_BATCH):
         seen.update(str(d.get("case_number")) for d in docs)
         store_cases(docs, run=run, dry_run=dry_run)
         report(len(seen), total, "cases")

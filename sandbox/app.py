@@ -28,7 +28,13 @@ READ_POSTS = {
     "/slack/api/auth.test",
     *(f"/jira/rest/api/{v}/{p}" for v in ("2", "latest") for p in ("search", "search/jql")),
 }
-FAULT_KINDS = {"error", "429", "hang", "latency", "malformed", "truncate", "expire_token", "churn"}
+FAULT_KINDS = {"error", "429", "hang", "latency", "malformed", "truncate", "expire_token", "search_lag", "churn"}
+# Kinds that can come after the work ("after": true): the upstream does it, then answers with the fault,
+# as a proxy's 502, a cut-off answer or a dropped connection do after the upstream committed a write.
+AFTER_KINDS = {"error", "hang", "malformed", "truncate"}
+# Not a per-request fault but a standing condition of the paths it names: searches there do not see
+# the changes of the last `ms` milliseconds (the upstream's search index lags its writes).
+STANDING_KINDS = {"search_lag"}
 # The list a "truncate" fault shortens, by the key that holds it.
 PAGE_KEYS = ("docs", "issues", "bugs", "values")
 
@@ -42,7 +48,7 @@ class Fault:
     ms: int = 0
     count: int | None = None  # fire at most this many times
     retry_after: int = 1
-    after: bool = False  # hang: do the work first, then never answer (a write whose outcome the client never learns)
+    after: bool = False  # do the work first, then answer with the fault (a write whose outcome the client never learns)
 
     @classmethod
     def parse(cls, raw: dict) -> Fault:
@@ -55,6 +61,8 @@ class Fault:
         known = {
             k: raw[k] for k in ("path", "kind", "status", "rate", "ms", "count", "retry_after", "after") if k in raw
         }
+        if known.get("after") and known["kind"] not in AFTER_KINDS:
+            raise ValueError(f'"after" applies to the kinds {sorted(AFTER_KINDS)} only: {raw!r}')
         return cls(**known)
 
 
@@ -100,11 +108,20 @@ class App:
     def set_faults(self, raw: list) -> None:
         if not isinstance(raw, list):
             raise ValueError("faults must be a JSON list of rules")
-        self.faults = [Fault.parse(r) for r in raw]
+        faults = [Fault.parse(r) for r in raw]
+        with self.world.lock:
+            self.faults = faults
+            # A lagging search shows each issue as it was: the world keeps the states that a search may still show.
+            self.world.keep_issue_states(any(f.kind == "search_lag" for f in faults))
+
+    def _search_lag(self, request: Request) -> float:
+        """Seconds of changes that searches under this path do not see yet (the longest lag that applies)."""
+        lags = [f.ms for f in self.faults if f.kind == "search_lag" and request.path.startswith(f.path)]
+        return max(lags, default=0) / 1000
 
     def _fault_for(self, request: Request) -> Fault | None:
         for fault in self.faults:
-            if not request.path.startswith(fault.path) or fault.count == 0:
+            if fault.kind in STANDING_KINDS or not request.path.startswith(fault.path) or fault.count == 0:
                 continue
             if self.fault_rng.random() >= fault.rate:
                 continue
@@ -127,17 +144,15 @@ class App:
 
     def _run(self, handler, request: Request, params: dict) -> Response:
         fault = None if request.path.startswith("/_sandbox/") else self._fault_for(request)
-        if fault:
+        request.search_lag = self._search_lag(request)
+        if fault and not fault.after:
             if fault.kind == "latency":
                 time.sleep(fault.ms / 1000)
-            elif fault.kind == "hang" and not fault.after:
+            elif fault.kind == "hang":
                 time.sleep((fault.ms or 120_000) / 1000)
                 return Response(close=True)
             elif fault.kind == "error":
-                status = fault.status or 500
-                return Response(
-                    status, f"<html><body><h1>{status} Server Error</h1></body></html>".encode(), "text/html"
-                )
+                return _error_page(fault.status or 500)
             elif fault.kind == "429":
                 return json_response({"error": "rate limited"}, 429, {"Retry-After": str(fault.retry_after)})
             elif fault.kind == "expire_token":
@@ -147,14 +162,18 @@ class App:
                 return json_response(body, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         with self.world.lock:
             result = handler(request, self.world, **params)
+            self.world.seal_issue_changes()  # the request's changes, complete, are what a lagging search shows
         response = result if isinstance(result, Response) else json_response(result)
-        if fault and fault.kind == "hang" and fault.after:
-            time.sleep((fault.ms or 120_000) / 1000)
-            return Response(close=True)
+        if fault and fault.after:
+            if fault.kind == "hang":
+                time.sleep((fault.ms or 120_000) / 1000)
+                return Response(close=True)
+            if fault.kind == "error":
+                return _error_page(fault.status or 500)
         if fault and fault.kind == "malformed" and response.status < 300:
             response.body = response.body[: max(1, len(response.body) // 2)]  # cut mid-document
         elif fault and fault.kind == "truncate" and response.status < 300:
-            response = _truncate(response)
+            response = _truncate(response, cut=fault.after)
         elif fault and fault.kind == "churn" and response.status < 300:
             self._churn_page(response)
         return response
@@ -172,10 +191,24 @@ class App:
                 world.touch_case(case)
             elif (issue := world.issues.get(str(first.get("key")))) is not None:
                 world.touch_issue(issue)
+                world.seal_issue_changes()
 
 
-def _truncate(response: Response) -> Response:
-    """Return a page with fewer records than it claims: the list is cut, the totals are not."""
+def _error_page(status: int) -> Response:
+    """What a proxy or the upstream's front end answers: an HTML page, not the API's JSON."""
+    return Response(status, f"<html><body><h1>{status} Server Error</h1></body></html>".encode(), "text/html")
+
+
+def _truncate(response: Response, *, cut: bool = False) -> Response:
+    """Return a page with fewer records than it claims: the list is cut, the totals are not.
+
+    With `cut` (the fault's "after"), the answer itself stops mid-body, its Content-Length promising the
+    rest, and the connection closes: the client never reads the whole answer to work that was done.
+    """
+    if cut:
+        response.length = len(response.body)
+        response.body = response.body[: len(response.body) // 2]
+        return response
     data = response.data
     holder = data.get("response", data) if isinstance(data, dict) else None
     if isinstance(data, list):

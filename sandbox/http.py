@@ -22,6 +22,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
     body: bytes = b""
+    search_lag: float = 0.0  # seconds of recent changes a search here does not see yet (the search_lag fault)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -50,6 +51,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     data: object = None  # the JSON value before encoding, for the truncate fault
     close: bool = False  # drop the connection without answering (the hang fault)
+    length: int | None = None  # a Content-Length promising more than the body: the connection drops mid-answer
 
 
 def json_response(data, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -124,11 +126,13 @@ def make_server(port: int, dispatch: Callable[[Request], Response], host: str = 
                 return
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
+            self.send_header("Content-Length", str(response.length or len(response.body)))
             for name, value in response.headers.items():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(response.body)
+            if response.length is not None:
+                self.close_connection = True  # the rest never comes
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

@@ -118,6 +118,6 @@ def project_key(value) -> str | None:
 def run_search(ctx: Ctx, params: dict) -> tuple[IssueIndex, list[int]] | Response:
     index = index_of(ctx.world)
     try:
-        return index, index.search(params.get("jql") or "")
+        return index, index.search(params.get("jql") or "", lag=ctx.request.search_lag)
     except JqlError as exc:
         return error(400, str(exc))

@@ -271,7 +271,8 @@ class Evaluator:
             else:
                 raise JqlError(f"The issue key '{v}' for field 'key' is invalid.")
             ids.add(iid)
-        return self.ix.all - ids if c.op in ("!=", "not in") else ids
+        # An issue the index does not have yet (a lagging index) exists, so the key is valid, but is not found.
+        return self.ix.all - ids if c.op in ("!=", "not in") else ids & self.ix.all
 
     def _created(self, c, field, cand):
         return self._dates(c, field, self.ix.by_created)

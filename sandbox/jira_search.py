@@ -8,6 +8,12 @@ Speed: the index keeps per-project, per-label, per-status, per-type and per-spri
 refresh costs only what changed. AND evaluates indexed clauses first and hands their result to the
 others as candidates, which then test membership instead of doing set algebra over everything.
 Results are cached per query and index position, so the pages after the first cost only rendering.
+
+A lagging index (the search_lag fault: `search(jql, lag=seconds)`) applies only the changes older than the lag,
+each as the issue was after it (world.issue_states), so a search does not find an issue created within the lag,
+and matches a changed one on its indexed fields (project, labels, status, type, sprint, summary, created,
+updated) as they were. What it finds is shown as it is now, as JIRA Server reads its hits from the database;
+GET /issue/{key} reads the world and sees every change at once.
 """
 
 from __future__ import annotations
@@ -40,7 +46,8 @@ class IssueIndex:
         self.positions: dict[int, dict[int, int]] = {}  # id(result) -> issue id -> position
 
     # --- maintenance -----------------------------------------------------------------
-    def refresh(self) -> None:
+    def refresh(self, lag: float = 0) -> None:
+        """Apply the world's changes; with a `lag` (seconds), only those at least that old."""
         world = self.world
         changes = getattr(world, "issue_changes", None)
         if changes is None:  # a world without the change log: rebuild whenever anything changed
@@ -50,10 +57,21 @@ class IssueIndex:
             return
         if self.pos < 0 or len(changes) < self.pos:
             self._build()
-        elif len(changes) > self.pos:
-            for key in dict.fromkeys(changes[self.pos :]):
-                self._reindex(world.issues[key])
-        self.pos = len(changes)
+            return
+        seen = len(changes)
+        if lag > 0:
+            world.seal_issue_changes()  # changes made outside a request (churn) are complete by now
+            seen = bisect.bisect_right(world.issue_change_times, time.monotonic() - lag, lo=self.pos)
+        if seen <= self.pos:
+            return
+        pending = set(changes[seen:])  # changed again within the lag: shown as they were
+        latest = {changes[p]: p for p in range(self.pos, seen)}
+        for key, p in latest.items():
+            state = world.issue_states.get(p) if key in pending else None
+            self._reindex(state or world.issues[key])
+        for p in range(self.pos, seen):
+            world.issue_states.pop(p, None)
+        self.pos = seen
 
     def _build(self) -> None:
         self.all: set[int] = set()
@@ -133,9 +151,11 @@ class IssueIndex:
         return self.world.issues[self.world.issue_ids[iid]]
 
     # --- searching --------------------------------------------------------------------------
-    def search(self, jql: str) -> list[int]:
-        """Issue ids matching `jql`, in order. Cached per query, index position and (if timed) second."""
-        self.refresh()
+    def search(self, jql: str, *, lag: float = 0) -> list[int]:
+        """Issue ids matching `jql`, in order, not seeing the changes of the last `lag` seconds.
+
+        Cached per query, index position and (if timed) second."""
+        self.refresh(lag)
         query = parse(jql)
         key = (jql, self.pos if self.pos >= 0 else self.version, int(time.time()) if query.timed else 0)
         cached = self.results.get(key)

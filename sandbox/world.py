@@ -12,8 +12,10 @@ All access happens under `world.lock` (the server takes it around each handler).
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -179,6 +181,12 @@ class World:
         self.case_changes: list[str] = []
         # Keys of added or touched JIRA issues, in order: the JIRA search index applies them incrementally.
         self.issue_changes: list[str] = []
+        self.issue_change_times: list[float] = []  # time.monotonic() of each, for a lagging search index
+        # While a search lags (the search_lag fault), the issue's state after each change (by its position in
+        # issue_changes), taken when the request that made it ends: what a lagging search shows until it catches up.
+        self.issue_states: dict[int, JiraIssue] = {}
+        self._keep_issue_states = False
+        self._unsealed: list[int] = []
         self.rng = random.Random(seed)
         self.seed = seed
         self.cases: dict[str, Case] = {}
@@ -465,8 +473,7 @@ class World:
         )
         self.issues[issue.key] = issue
         self.issue_ids[issue.id] = issue.key
-        self.issue_changes.append(issue.key)
-        self.changed()
+        self._issue_changed(issue)
         return issue
 
     def touch_case(self, case: Case) -> None:
@@ -476,8 +483,32 @@ class World:
 
     def touch_issue(self, issue: JiraIssue) -> None:
         issue.updated = max(now(), issue.updated + timedelta(seconds=1))
+        self._issue_changed(issue)
+
+    def _issue_changed(self, issue: JiraIssue) -> None:
+        if self._keep_issue_states:
+            self._unsealed.append(len(self.issue_changes))
         self.issue_changes.append(issue.key)
+        self.issue_change_times.append(time.monotonic())
         self.changed()
+
+    def keep_issue_states(self, keep: bool) -> None:
+        """Keep each change's issue state (for a lagging search), or stop and forget them."""
+        self._keep_issue_states = keep
+        if not keep:
+            self.issue_states.clear()
+            self._unsealed.clear()
+
+    def seal_issue_changes(self) -> None:
+        """Record the state of the issues changed since the last call: called when a request (or a churn) ends, so
+        a state is a request's whole change (a create's fields are set after the issue is added)."""
+        states: dict[str, JiraIssue] = {}
+        for position in self._unsealed:
+            key = self.issue_changes[position]
+            if key not in states:
+                states[key] = _copy_issue(self.issues[key])
+            self.issue_states[position] = states[key]
+        self._unsealed.clear()
 
     def touch_bug(self, bug: Bug) -> None:
         bug.last_change = max(now(), bug.last_change + timedelta(seconds=1))
@@ -617,3 +648,13 @@ class World:
             "issues": len(issue_keys),
             "escalations": len(escalated),
         }
+
+
+def _copy_issue(issue: JiraIssue) -> JiraIssue:
+    """The issue as it is now: its lists and dicts copied; the records in them (comments, remote links) shared,
+    which is enough for what a search matches and shows."""
+    state = copy.copy(issue)
+    for name, value in vars(issue).items():
+        if isinstance(value, list | dict):
+            setattr(state, name, copy.copy(value))
+    return state

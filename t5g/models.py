@@ -48,6 +48,8 @@ class SyncRun(models.Model):
     rejected = models.PositiveIntegerField(default=0, help_text="Malformed upstream records skipped.")
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # The newest upstream change this run read: where the job's next incremental run starts (t5g/sync/upsert.py).
+    watermark = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["source", "-started_at"])]

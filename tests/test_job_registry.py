@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import Client, modify_settings
+from django.utils.module_loading import import_string
 from django_celery_beat.models import PeriodicTask
 
 from t5g.cache import generation
@@ -114,3 +115,8 @@ def test_it_refuses_a_mistaken_declaration(declared, problem):
 def test_it_refuses_a_schedule_that_is_neither_interval_nor_crontab():
     with pytest.raises(ImproperlyConfigured, match="give `every` minutes or a crontab `minute`"):
         Schedule("nothing")
+
+
+def test_it_finds_the_service_of_every_declared_job():
+    for job in registry.jobs():
+        assert callable(import_string(job.service)), job.name

@@ -7,14 +7,17 @@ Some tests change the shared sandbox (card statuses, labels, a duplicate card): 
 import logging
 import math
 import re
+from datetime import timedelta
 
 import pytest
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 from jira import JIRA
 
 from cards.models import Card, CardComment, StatusMapping
-from cards.services import apply_status_mapping, card_status_out_of_step
+from cards.selectors import card_status_out_of_step
+from cards.services import apply_status_mapping
 from cases.models import Case
 from t5g.clients.http import UpstreamError
 from t5g.models import SyncRun
@@ -92,7 +95,7 @@ def test_it_mirrors_every_card_field_by_field(upstreams):
 def test_it_reads_only_the_cards_that_changed(upstreams):
     sync("cards")
     changed = [c.split()[1] for c in upstreams.churn(20) if c.startswith("card ")]
-    since = watermark(Card, since=None, full=False)
+    since = watermark(job="cards", since=None, full=False)
     upstreams.reset_requests()
     run = sync("cards")
     searches = upstreams.requests()[SEARCH]
@@ -106,6 +109,24 @@ def test_it_reads_only_the_cards_that_changed(upstreams):
     for key in changed:
         assert Card.objects.get(key=key).jira_status == client.issue(key, fields="status").fields.status.name
         assert CardComment.objects.filter(card_id=key).count() == len(client.comments(key))
+
+
+def test_it_reads_edits_older_than_a_card_another_writer_stored(upstreams, settings):
+    """Card creation stores fresh cards between two card syncs (:10 and :21): the next card sync still reads
+    the edits made since the one before, however new the cards in the table are."""
+    settings.SYNC_OVERLAP_MINUTES = 0
+    sync("cards")
+    edited = Card.objects.filter(removed_at__isnull=True, jira_status="Open").order_by("key").first()
+    upstreams.post(f"cards/{edited.key}/status", {"status": "In Progress"}).raise_for_status()
+    try:
+        # What card creation leaves: a card JIRA says was made a few minutes after that edit.
+        fresh = Card.objects.exclude(pk=edited.pk).order_by("key").first()
+        Card.objects.filter(pk=fresh.pk).update(upstream_updated_at=timezone.now() + timedelta(minutes=5))
+        run = sync("cards")
+        assert Card.objects.get(pk=edited.pk).jira_status == "In Progress"
+        assert run.watermark is not None and run.watermark < timezone.now() + timedelta(minutes=1)
+    finally:
+        upstreams.post(f"cards/{edited.key}/status", {"status": "Open"}).raise_for_status()
 
 
 def in_step() -> bool:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import requests
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -126,6 +127,29 @@ def test_it_never_overwrites_newer_data_with_older(upstreams):
     sync("cases", full=True)
     case.refresh_from_db()
     assert (case.summary, case.upstream_updated_at) == ("edited later upstream", future)
+
+
+def test_it_keeps_a_newer_version_another_writer_stores_during_the_run(upstreams):
+    """Two writers of one table (a second run, card creation beside the card sync): the one that read the stored
+    versions first must not put its older data over what the other wrote meanwhile."""
+    sync("cases")
+    case = Case.objects.order_by("number").first()
+    newer = case.upstream_updated_at + timedelta(days=365)
+    raced = []
+
+    def another_writer(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        # Right after this run read the stored versions of the cases, another writer stores a newer one.
+        if not raced and sql.startswith("SELECT") and '"upstream_updated_at"' in sql and '"cases_case"' in sql:
+            raced.append(sql)
+            Case.objects.filter(pk=case.pk).update(summary="written meanwhile", upstream_updated_at=newer)
+        return result
+
+    Case.objects.filter(pk=case.pk).update(upstream_updated_at=F("upstream_updated_at") - timedelta(days=1))
+    with connection.execute_wrapper(another_writer):
+        sync("cases", full=True)  # reads the case as changed upstream (newer than stored), then writes
+    case.refresh_from_db()
+    assert raced and (case.summary, case.upstream_updated_at) == ("written meanwhile", newer)
 
 
 def test_it_rejects_a_malformed_record_and_keeps_the_rest(upstreams, settings):

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 from urllib3.util import Retry
 
 from .writes import GuardedAdapter
@@ -26,13 +27,24 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 class UpstreamError(Exception):
     """An upstream failed, timed out or answered nonsense. The run fails (and is retried); data is kept.
 
-    `status` is the HTTP status the upstream answered with, when it answered at all: a sync tells a record the
+    For a write, what the failure says about the work matters (`refused`): `status` is the HTTP status the
+    upstream answered (None when there was no answer, or one that could not be read), `sent` is False only
+    when the request provably never left (no connection was made). For a read, `status` tells a record the
     upstream refuses (403, 404) from an upstream that is failing (t5g/sync/batches.py, read_each).
     """
 
-    def __init__(self, message: str, *, status: int | None = None):
+    def __init__(self, message: str = "", *, status: int | None = None, sent: bool = True):
         super().__init__(message)
         self.status = status
+        self.sent = sent
+
+    @property
+    def refused(self) -> bool:
+        """Certainly nothing was done upstream: the request never left, or the upstream answered 4xx (it checks a
+        request before acting on it). Anything else after sending (a 5xx, which a proxy may answer after the
+        upstream committed; a malformed or cut-off answer; a timeout; a reset or broken connection) leaves the
+        outcome of a write unknown."""
+        return not self.sent or (self.status is not None and 400 <= self.status < 500)
 
 
 def timeout() -> tuple[float, float]:
@@ -107,7 +119,21 @@ def call(fn, what: str):
     try:
         return fn()
     except requests.RequestException as exc:
-        raise UpstreamError(f"{what}: {type(exc).__name__}: {exc}") from exc
+        raise UpstreamError(f"{what}: {type(exc).__name__}: {exc}", sent=not never_sent(exc)) from exc
+
+
+def never_sent(exc: requests.RequestException) -> bool:
+    """Whether a failed request provably never reached the upstream: no connection was made, on any try.
+
+    A write is retried only while connecting (methods other than IDEMPOTENT are never retried after
+    being sent), so the last try's reason tells: a connection that failed to open (refused, no route, the
+    name not resolved, a connect timeout). An SSL error, a reset or a read timeout may come after the
+    request went out.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None  # urllib3's MaxRetryError
+    return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
 
 
 _client_cpu = 0.0

@@ -20,7 +20,7 @@ from jira import JIRA, JIRAError
 
 from t5g.clients.records import RecordError, chunks, text
 
-from .http import UpstreamError, client_time, retrying_session, settle_environment, timeout
+from .http import UpstreamError, client_time, never_sent, retrying_session, settle_environment, timeout
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,7 +58,9 @@ def _call(fn: Callable[[], T], what: str) -> T:
             messages = _error_messages(exc)
             raise JqlRejected(f"{what}: HTTP 400 {'; '.join(messages)[:300]}", messages) from exc
         raise UpstreamError(f"{what}: HTTP {exc.status_code} {str(exc.text)[:200]!r}", status=exc.status_code) from exc
-    except (requests.RequestException, ValueError) as exc:  # requests' JSONDecodeError is a ValueError
+    except requests.RequestException as exc:
+        raise UpstreamError(f"{what}: {type(exc).__name__}: {exc}", sent=not never_sent(exc)) from exc
+    except ValueError as exc:  # an answer that is not JSON
         raise UpstreamError(f"{what}: {type(exc).__name__}: {exc}") from exc
 
 
@@ -234,6 +236,13 @@ class JiraClient:
                     batch = [k for k in batch if k not in gone]
         return found, missing
 
+    def issue(self, key: str, fields: list[str]) -> dict:
+        """One issue by key, as it is now: read from JIRA's database, not its search index, which lags its writes."""
+        if not ISSUE_KEY.match(key):
+            raise ValueError(f"not an issue key: {key!r}")
+        issue = _call(lambda: self.jira.issue(key, fields=",".join(fields)), f"JIRA {key}")
+        return issue.raw
+
     # --- lookups for card creation ------------------------------------------------------------------------
     def cards_for_case(self, number: str, *, fields: list[str]) -> list[dict]:
         """Cards of the team's project whose summary names the case (what JIRA's text search finds)."""
@@ -255,7 +264,9 @@ class JiraClient:
 
     # --- writes (guarded and recorded by the session: t5g/clients/writes.py) -----------------------------------------
     def create_issue(self, fields: dict) -> dict:
-        issue = _call(lambda: self.jira.create_issue(fields=fields), "JIRA create issue")
+        """One POST; a failure's `status` is the create's own. (The library's prefetch would GET the issue
+        next, and a failure of that read would pass for the create's.) See UpstreamError.refused."""
+        issue = _call(lambda: self.jira.create_issue(fields=fields, prefetch=False), "JIRA create issue")
         return {"key": issue.key, "id": issue.id}
 
     def add_to_sprint(self, sprint_id: int, keys: list[str]) -> None:

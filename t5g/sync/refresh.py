@@ -11,6 +11,8 @@ import logging
 import time
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -80,6 +82,9 @@ def run_refresh(*, refresh_id: int, task_id: str = "") -> Refresh:
         )
         try:
             run = run_job(job=job, trigger=SyncRun.Trigger.MANUAL, task_id=task_id, progress=progress)
+        except SoftTimeLimitExceeded:
+            _finish(refresh, Refresh.State.FAILED, f"Stopped after {settings.JOB_TIME_LIMIT}s (JOB_TIME_LIMIT).")
+            raise
         except Exception as exc:  # noqa: BLE001 - recorded on the run; the other sources still refresh
             summary.append({"source": job, "error": f"{type(exc).__name__}: {exc}"[:500]})
             continue

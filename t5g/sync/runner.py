@@ -34,20 +34,22 @@ def run_job(
     dry_run: bool = False,
     final: bool = True,
     progress: Progress = no_progress,
+    unlocked_ok: bool = False,
     **options,
 ) -> SyncRun:
     """Run one job and record it; re-raises the job's error after recording it.
 
     Returns the running run instead (with `joined` set) when the job already runs.
     `final=False` marks a failure the caller will retry. A dry run writes nothing, not
-    even its run record.
+    even its run record. With Redis unreachable the job's lock cannot be taken: LockUnavailable,
+    unless `unlocked_ok` (a command run by a person) lets it run without.
     """
     service = import_string(get_job(job).service)
     if dry_run:
         run = SyncRun(source=job, trigger=trigger, full=full)
         service(run=run, full=full, dry_run=True, progress=progress, **options)
         return run
-    with job_lock(job) as lock:
+    with job_lock(job, unlocked_ok=unlocked_ok) as lock:
         if not lock.acquired:
             running = SyncRun.objects.filter(pk=lock.running_run_id()).first() or (
                 SyncRun.objects.filter(source=job, outcome=SyncRun.Outcome.RUNNING).first()

@@ -23,6 +23,7 @@ from t5g.cache import bump_after_commit
 from t5g.clients.records import chunks
 from t5g.models import SyncRun
 
+from .locks import ensure_lock_held
 from .registry import get_job
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,6 @@ def bump_feeds_after_commit(run: SyncRun) -> None:
     bump_after_commit(*get_job(run.source).feeds)
 
 
-# Rows per transaction of a sync. SQLite's cost per commit grows with the pages a transaction dirties, one per
-# index per row at random places: at 100,000 cases, commits of 500 rows were a third of the case sync's time.
-WRITE_BATCH = 5000
-
-
 def upsert(
     model: type[models.Model],
     rows: list[dict],
@@ -45,7 +41,6 @@ def upsert(
     run: SyncRun,
     dry_run: bool = False,
     count: bool = True,
-    batch_size: int = WRITE_BATCH,
 ) -> list[Any]:
     """Insert new rows and update changed ones in bulk; older data never overwrites newer.
 
@@ -53,13 +48,21 @@ def upsert(
     decided by its upstream_updated_at, the upstream's own version of the record: newer is
     written, the same is left alone (only synced_at moves), older is ignored. Rows without
     that time are compared field by field. Returns the keys written (created or updated).
-    Counts go to `run` unless `count` is off (rows that belong to another counted record).
-    One transaction per batch: a killed worker leaves no partial batch.
+    Counts go to `run` unless `count` is off (rows that belong to another counted record); those
+    rows' newest upstream change also becomes the run's watermark (see `watermark`).
+    One transaction per batch (SYNC_WRITE_BATCH rows): a killed worker leaves no partial batch, and a
+    run that lost its job's lock writes no further batch.
+
+    The decision is made again by the write itself (its conflict clause compares upstream versions):
+    another writer of the table (card creation beside the card sync, a second run) may have stored a
+    newer version since the stored ones were read.
     """
     pk = model._meta.pk.attname
     written: list[Any] = []
     now = timezone.now()
-    for batch in chunks(rows, batch_size):
+    if count:
+        advance_watermark(run, rows)
+    for batch in chunks(rows, settings.SYNC_WRITE_BATCH):
         fields = sorted({name for row in batch for name in row} - {pk})
         if any(len(row) != len(fields) + 1 for row in batch):
             # A row without a field would have it reset to its default on update.
@@ -95,6 +98,7 @@ def upsert(
             run.unchanged += len(same)
         if dry_run:
             continue
+        ensure_lock_held()
         with transaction.atomic():
             if new or changed:
                 _insert_or_update(model, new + changed, update=[*fields, "synced_at"], now=now)
@@ -144,10 +148,17 @@ def _insert_or_update(model: type[models.Model], rows: list[dict], *, update: li
     quote = connection.ops.quote_name
     columns = list(model._meta.concrete_fields)
     pk = model._meta.pk
+    table = quote(model._meta.db_table)
+    at, removed = quote("upstream_updated_at"), quote("removed_at")
     sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "
+        f"INSERT INTO {table} ({', '.join(quote(f.column) for f in columns)}) "
         f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({quote(pk.column)}) DO UPDATE SET "
         + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in (model._meta.get_field(a).column for a in update))
+        # Newer wins in the write itself, as upsert() decides: a row without a version is compared by its
+        # values (written when they differ), a newer version is written, the same version only when it
+        # brings back a row marked removed. Anything else another writer stored meanwhile stays.
+        + f" WHERE excluded.{at} IS NULL OR {table}.{at} IS NULL OR excluded.{at} > {table}.{at}"
+        f" OR (excluded.{at} = {table}.{at} AND {table}.{removed} IS NOT NULL AND excluded.{removed} IS NULL)"
     )
     given = set().union(*rows)
     # Per column: (attname, how to prepare it) when the rows carry it, else its value for every row, prepared once.
@@ -202,6 +213,7 @@ def mark_removed(queryset: models.QuerySet, keep: set, *, run: SyncRun, dry_run:
     if dry_run or not gone:
         return len(gone)
     now = timezone.now()
+    ensure_lock_held()
     with transaction.atomic():
         for batch in chunks(gone, 500):
             queryset.model.objects.filter(pk__in=batch).update(removed_at=now)
@@ -209,15 +221,25 @@ def mark_removed(queryset: models.QuerySet, keep: set, *, run: SyncRun, dry_run:
     return len(gone)
 
 
-def watermark(model: type[models.Model], *, since: datetime | None, full: bool) -> datetime | None:
-    """Where an incremental run starts: the newest upstream change already stored, less a safety overlap.
+def advance_watermark(run: SyncRun, rows: list[dict]) -> None:
+    """The newest upstream change among `rows`, which the run read, becomes its watermark if newer."""
+    newest = max((at for row in rows if (at := row.get("upstream_updated_at")) is not None), default=None)
+    if newest is not None and (run.watermark is None or newest > run.watermark):
+        run.watermark = newest
 
-    Runs read upstreams oldest change first, so even a run that failed midway never stored
-    anything newer than what it had not read yet.
+
+def watermark(*, job: str, since: datetime | None, full: bool) -> datetime | None:
+    """Where an incremental run of `job` starts: the newest upstream change its own successful runs read
+    (SyncRun.watermark), less a safety overlap; None reads everything.
+
+    Per job and from its own runs, not the table's newest row: another writer of the table (card
+    creation stores fresh cards) would move that past changes no sync has read yet. Runs read
+    upstreams oldest change first, so even a run that failed midway never stored anything newer than
+    what it had not read yet; and only successful runs count.
     """
     if full:
         return None
     if since:
         return since
-    newest = model.objects.aggregate(newest=Max("upstream_updated_at"))["newest"]
-    return newest - timedelta(minutes=settings.SYNC_OVERLAP_MINUTES) if newest else None
+    newest = SyncRun.objects.filter(source=job, outcome=SyncRun.Outcome.SUCCESS).aggregate(newest=Max("watermark"))
+    return newest["newest"] - timedelta(minutes=settings.SYNC_OVERLAP_MINUTES) if newest["newest"] else None

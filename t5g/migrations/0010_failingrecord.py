@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('t5g', '0008_move_apitoken_to_api'),
+        ('t5g', '0009_syncrun_watermark'),
     ]
 
     operations = [
