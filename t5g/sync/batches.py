@@ -75,9 +75,9 @@ def read_each(fn: Callable[[T], R], items: list[T]) -> tuple[list[tuple[T, R]], 
     """`pooled`, where one record's failure does not fail the others: (the items read with their answers, in
     input order; the items the upstream refused, each with its error).
 
-    A refusal is the record's own when the upstream answered about it: any 4xx but those of NOT_THE_RECORD
-    (403 restricted, 404 or 410 deleted), or a 5xx while other records of the batch were read (a record the
-    upstream cannot render). Anything else is raised, failing the run as before: no answer at all (a timeout,
+    A refusal is the record's own when the upstream answered about it: a 4xx other than NOT_THE_RECORD's
+    (e.g. 403 restricted, 404 or 410 deleted), or a 5xx while other records of the batch were read (a record
+    the upstream cannot render). Anything else is raised, failing the run as before: no answer at all (a timeout,
     a refused connection, a malformed body), NOT_THE_RECORD, or a 5xx for every record of the batch (the
     upstream is down, not the records).
     """
