@@ -7,7 +7,9 @@ does it need the rows themselves (`/_sandbox/mirror?rows=<entity>`) to name the 
 
 `since` is the oldest change of a closed case whose details, comments and links a sync reads
 (T5G reads those of open cases, and of closed ones changed since; its HISTORY_DAYS): cases
-themselves, cards and escalations are mirrored whatever their age.
+themselves, cards and escalations are mirrored whatever their age. A restricted case's details,
+comments and links cannot be read at all (the per-case endpoints answer 403): a client keeps what it
+read before, which the sandbox cannot know, so they are left out on both sides (`unreadable`).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def case_of(card: JiraIssue) -> str | None:
 def rows(world: World, *, since: datetime | None) -> dict[str, list[list]]:
     """Every mirrored entity's rows; the caller holds world.lock."""
     cases = [c for c in world.cases.values() if c.on_team_query]
-    read = [c for c in cases if c.is_open or since is None or c.modified >= since]
+    read = [c for c in cases if c.access != "restricted" and (c.is_open or since is None or c.modified >= since)]
     cards = world.cards()
     return {
         "cases": [[c.number, c.status, c.severity, iso(c.modified), iso(c.closed), c.account, c.owner] for c in cases],
@@ -112,5 +114,11 @@ def summary(world: World, *, since: datetime | None) -> dict:
     found = rows(world, since=since)
     return {
         "entities": {name: {"count": len(r), "digest": digest(r)} for name, r in found.items()},
+        "unreadable": unreadable(world),
         "cards_of_open_cases": cards_of_open_cases(world),
     }
+
+
+def unreadable(world: World) -> list[str]:
+    """Cases on the query whose details, comments and links nobody can read now (restricted)."""
+    return sorted(c.number for c in world.cases.values() if c.on_team_query and c.access == "restricted")

@@ -29,10 +29,12 @@ def iso(at: datetime | None) -> str | None:
     return _iso(at.astimezone(UTC)) if at else None
 
 
-def db_rows(*, since: datetime | None) -> dict[str, list[list]]:
-    """Each entity's rows as the database holds them (see sandbox/mirror.py for what `since` scopes)."""
+def db_rows(*, since: datetime | None, unreadable: list[str] = ()) -> dict[str, list[list]]:
+    """Each entity's rows as the database holds them (see sandbox/mirror.py for what `since` and `unreadable`
+    leave out of the details, comments and links)."""
     cases = Case.objects.filter(removed_at__isnull=True)
-    read = cases if since is None else cases.filter(~Q(status="Closed") | Q(upstream_updated_at__gte=since))
+    read = cases.exclude(number__in=unreadable)
+    read = read if since is None else read.filter(~Q(status="Closed") | Q(upstream_updated_at__gte=since))
     bugs_of: dict[str, list[int]] = defaultdict(list)
     for case, bug in Bug.cases.through.objects.filter(case__in=read).values_list("case_id", "bug_id"):
         bugs_of[case].append(bug)
@@ -99,8 +101,8 @@ def mirror_summary(url: str, *, since: datetime | None) -> dict:
 
 def compare(url: str, *, since: datetime | None, show: int = 10) -> list[Finding]:
     """Every entity of the database against the sandbox at `url`; differing keys named (the first `show`)."""
-    upstream = mirror_summary(url, since=since)["entities"]
-    ours = db_rows(since=since)
+    summary = mirror_summary(url, since=since)
+    upstream, ours = summary["entities"], db_rows(since=since, unreadable=summary["unreadable"])
     findings = []
     for entity in ENTITIES:
         rows, theirs = ours[entity], upstream[entity]

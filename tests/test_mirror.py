@@ -51,3 +51,19 @@ def test_the_history_window_scopes_details_on_both_sides(upstreams):
     assert closed_long_ago.exists()  # the window leaves something out
     assert differing(compare(upstreams.url, since=since)) == {}
     assert len(db_rows(since=since)["details"]) < len(db_rows(since=None)["details"])
+
+
+def test_a_restricted_case_is_left_out_of_what_can_be_read_and_a_deleted_one_out_of_everything(upstreams):
+    sync_every_source()
+    restricted, deleted = Case.objects.exclude(status="Closed").order_by("number").values_list("pk", flat=True)[:2]
+    try:
+        upstreams.post(f"cases/{restricted}/access", {"access": "restricted"})
+        upstreams.post(f"cases/{restricted}/comments", {"body": "nobody at T5G can read this"})
+        upstreams.post(f"cases/{deleted}/access", {"access": "deleted"})
+        sync_every_source()
+        assert differing(compare(upstreams.url, since=None)) == {}
+        assert upstreams.get("mirror")["unreadable"] == [restricted]
+        assert Case.objects.get(pk=deleted).removed_at is not None
+    finally:
+        for number in (restricted, deleted):
+            upstreams.post(f"cases/{number}/access", {"access": "visible"})
