@@ -55,6 +55,8 @@ def say(text: str) -> None:
 UPSTREAMS = ("/portal/", "/jira/", "/bugzilla/", "/sso/", "/slack/")
 # Write endpoints, where a fault *after* the work leaves the client not knowing what was done.
 WRITES = ("/jira/rest/api/2/issue", "/jira/rest/agile/1.0/sprint/", "/portal/hydra/rest/v1/cases/", "/bugzilla/rest/")
+# Searches that page (the portal's cases, JIRA's JQL: Server's startAt, Cloud's nextPageToken under search/jql).
+SEARCHES = ("/portal/hydra/rest/search/cases", "/jira/rest/api/2/search")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ FAULT_KINDS = [
     FaultKind("truncate", UPSTREAMS, lambda rng: {"kind": "truncate"}),
     FaultKind("truncate after", WRITES, lambda rng: {"kind": "truncate", "after": True}),
     FaultKind("expire_token", ("/portal/",), lambda rng: {"kind": "expire_token"}),
+    # A record the client holds is changed between two pages of one search.
+    FaultKind("churn", SEARCHES, lambda rng: {"kind": "churn"}),
     # Not per request: JIRA's search does not see the last seconds' changes (shorter than the settle window below).
     FaultKind(
         "search_lag",
@@ -101,6 +105,62 @@ def fault_rules(rng: random.Random) -> tuple[list[str], list[dict]]:
     order = list(range(len(kinds)))
     rng.shuffle(order)  # the first matching rule fires: no kind always shadows another
     return [kinds[i].name for i in order], [rules[i] for i in order]
+
+
+@dataclass(frozen=True)
+class UpstreamEvent:
+    """What the upstreams' own people do to records (the sandbox README's access table): `apply(sandbox, rng)`
+    does it to a record chosen at random and says which, or None when there was none to choose."""
+
+    name: str
+    apply: Callable[[Sandbox, random.Random], str | None]
+
+
+def _case_access(access: str, *, among: Callable[[Sandbox], list[str]]):
+    def apply(sandbox: Sandbox, rng: random.Random) -> str | None:
+        numbers = among(sandbox)
+        if not numbers:
+            return None
+        number = rng.choice(numbers)
+        sandbox.post(f"cases/{number}/access", {"access": access}).raise_for_status()
+        return number
+
+    return apply
+
+
+def _bug_access(access: str):
+    def apply(sandbox: Sandbox, rng: random.Random) -> str | None:
+        from bugs.models import Bug
+
+        ids = list(Bug.objects.filter(restricted=access == "visible").values_list("pk", flat=True)[:500])
+        if not ids:
+            return None
+        bug = rng.choice(ids)
+        sandbox.post(f"bugs/{bug}/access", {"access": access}).raise_for_status()
+        return str(bug)
+
+    return apply
+
+
+def _cases(*, open_only: bool = False, removed: bool = False) -> list[str]:
+    from cases.models import Case
+
+    found = Case.objects.filter(removed_at__isnull=not removed)
+    return list((found.exclude(status="Closed") if open_only else found).values_list("pk", flat=True)[:2000])
+
+
+UPSTREAM_EVENTS = [
+    # An open case: its details and links then fail on every read (403), while it stays on the query.
+    UpstreamEvent("case restricted", _case_access("restricted", among=lambda sandbox: _cases(open_only=True))),
+    UpstreamEvent("case deleted", _case_access("deleted", among=lambda sandbox: _cases())),
+    # One restricted before, or deleted before (T5G marked it removed).
+    UpstreamEvent(
+        "case visible again",
+        _case_access("visible", among=lambda sandbox: _cases(removed=True) + sandbox.get("mirror")["unreadable"]),
+    ),  # fmt: skip
+    UpstreamEvent("bug restricted", _bug_access("restricted")),
+    UpstreamEvent("bug visible again", _bug_access("visible")),
+]
 
 
 # --- the soak's settings, for every T5G process ----------------------------------------------------------------
@@ -161,7 +221,8 @@ class Workers:
 
         running = SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING).exclude(task_id="")
         tasks = list(running.values_list("task_id", flat=True))
-        return next((name for name, p in self.procs.items() if any(t in p.log() for t in tasks)), None)
+        alive = {name: p for name, p in self.procs.items() if p.popen.poll() is None}
+        return next((name for name, p in alive.items() if any(t in p.log() for t in tasks)), None)
 
     def start(self, name: str, **extra: str) -> None:
         self.procs[name] = self._start(name, **extra)
@@ -232,11 +293,12 @@ class Storm:
         self.kill_at = sorted(rng.uniform(0.05, 0.8) * self.seconds for _ in range(max(1, round(minutes / 2))))
         self.redis_at: float | None = rng.uniform(0.25, 0.45) * self.seconds
         self.read_only_span = (0.55 * self.seconds, 0.75 * self.seconds)
-        self.next = {"faults": 0.0, "churn": 0.0, "press": 0.0}
+        self.next = {"faults": 0.0, "churn": 0.0, "press": 0.0, "event": 5.0}
         self.restart_at: dict[str, float] = {}  # killed worker -> when it starts again
         # The figures.
         self.fault_sets = self.churned = self.presses = self.refreshes_started = self.redis_restarts = 0
         self.sets_with: Counter[str] = Counter()  # fault kind -> how many of the sets had it
+        self.events: Counter[str] = Counter()  # upstream event -> how many times
         self.kills: list[str] = []
         self.read_only: tuple[datetime, datetime | None] | None = None
         self.writes_before = self.writes_after = 0
@@ -248,7 +310,7 @@ class Storm:
         began = time.monotonic()
         while (now := time.monotonic() - began) < self.seconds:
             for name, action in (("faults", self.change_faults), ("churn", self.change_records),
-                                 ("press", self.press_refresh)):  # fmt: skip
+                                 ("press", self.press_refresh), ("event", self.upstream_event)):  # fmt: skip
                 if now >= self.next[name]:
                     self.next[name] = now + action()
             self.kill_worker(now)
@@ -270,6 +332,13 @@ class Storm:
     def change_records(self) -> float:
         self.churned += len(self.sandbox.churn(max(1, self.churn_per_minute // 30)))
         return 2
+
+    def upstream_event(self) -> float:
+        event = self.rng.choice(UPSTREAM_EVENTS)
+        if (which := event.apply(self.sandbox, self.rng)) is not None:
+            self.events[event.name] += 1
+            say(f"{event.name}: {which}")
+        return self.rng.uniform(10, 30)
 
     def press_refresh(self) -> float:
         """Two people press "refresh now" at the same moment: one refresh starts, the other attaches."""
@@ -294,8 +363,8 @@ class Storm:
 
     def kill_worker(self, now: float) -> None:
         """At its time, or up to 30 s later when a job runs then: a kill mid-run is the one that tests something."""
-        if not self.kill_at or now < self.kill_at[0]:
-            return
+        if not self.kill_at or now < self.kill_at[0] or self.restart_at:
+            return  # not yet, or a worker is already down
         busy = self.workers.busy()
         if busy is None and now < self.kill_at[0] + 30:
             return
@@ -526,6 +595,7 @@ def figures(storm: Storm, sandbox: Sandbox) -> list[tuple[str, str]]:
         ("upstream requests", f"{counts['total']:,} ("
          + ", ".join(f"{u} {counts[u]:,}" for u in ("portal", "jira", "bugzilla", "sso", "slack")) + ")"),
         ("changes upstream (churn)", f"{storm.churned:,}"),
+        ("upstream events", ", ".join(f"{e.name} {storm.events[e.name]}" for e in UPSTREAM_EVENTS)),
         ("runs", f"{sum(runs.values()):,}: " + ", ".join(f"{n:,} {o}" for o, n in runs.most_common())
          + f" ({abandoned} abandoned by a killed worker)"),
         ("runs by job", ", ".join(f"{j} {n}" for j, n in sorted(by_job.items()))),
@@ -539,7 +609,8 @@ def figures(storm: Storm, sandbox: Sandbox) -> list[tuple[str, str]]:
 
 def report(args, storm: Storm, facts: list[tuple[str, str]], checks: list[Check], took: float) -> str:
     violations = [c for c in checks if not c.ok]
-    lines = [f"Soak of {args.minutes:g} min at {args.cases:,} cases (seed {args.seed}), {took / 60:.1f} min in all, "
+    lines = [f"Soak of {args.minutes:g} min at {args.cases:,} cases (seed {args.seed}, JIRA {args.jira_flavor}), "
+             f"{took / 60:.1f} min in all, "
              f"run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", "", "| figure | value |", "|---|---|"]  # fmt: skip
     lines += [f"| {name} | {value} |" for name, value in facts]
     lines += ["", "| invariant | figure | ok |", "|---|---|:-:|"]
@@ -567,7 +638,7 @@ def start(stack: contextlib.ExitStack, args, work: Path) -> tuple[Sandbox, Redis
     stack.callback(database.stop)
     redis = RedisServer(work)
     stack.callback(redis.stop)
-    sandbox = Sandbox(cases=args.cases, seed=args.seed, log_dir=work)
+    sandbox = Sandbox(cases=args.cases, seed=args.seed, jira_flavor=args.jira_flavor, log_dir=work)
     stack.callback(sandbox.stop)
     env = t5g_env(sandbox.url, redis_url=redis.url, database_url=database.url)
     setup_django(env)
@@ -604,6 +675,7 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--churn", type=int, default=60, help="changes upstream per minute")
+    parser.add_argument("--jira-flavor", choices=["cloud", "server"], default="cloud")
     parser.add_argument("--every", type=int, default=60, help="seconds between two runs of each job by beat")
     parser.add_argument("--output", help="write the figures there too (below its marker line)")
     parser.add_argument("--keep", action="store_true", help="keep the logs and say where they are")
