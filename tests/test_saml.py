@@ -1,4 +1,9 @@
-"""SAML sign-in against the real sandbox IdP, with T5G under Django's test client."""
+"""SAML sign-in against the real sandbox IdP, with T5G under Django's test client.
+
+The `idp` fixture runs each test against both of the IdP's attribute shapes (sandbox/idp_shapes.py): the
+company's (rhatUUID, memberOf DNs, plain names) and eduPerson's (isMemberOf names, urn:oid names, the
+persistent NameID as the id), T5G reading each with the settings `sandbox.environment` gives for it.
+"""
 
 import base64
 import os
@@ -13,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from saml2.xmldsig import SIG_RSA_SHA256
 
-from sandbox import environment
+from sandbox import environment, idp_shapes
 from tests.processes import BASE_DIR, free_port
 from tests.saml import (
     ACS,
@@ -34,16 +39,24 @@ pytestmark = pytest.mark.django_db
 MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
 
 
-@pytest.fixture
-def idp(settings, sandbox, client):
-    """T5G at http://testserver signing in against the sandbox IdP, which knows our metadata."""
+@pytest.fixture(params=idp_shapes.SHAPES)
+def idp(request, settings, sandbox, client):
+    """T5G at http://testserver signing in against the sandbox IdP, which knows our metadata, in each shape."""
+    sandbox.idp_shape(request.param)
     settings.SITE_URL = "http://testserver"
-    settings.SAML_IDP_METADATA_URL = environment(sandbox.url)["SAML_IDP_METADATA_URL"]
+    for name, value in environment(sandbox.url, idp_shape=request.param).items():
+        if name.startswith("SAML_"):  # only settings change between the shapes
+            setattr(settings, name, value)
     settings.SAML_IDP_METADATA_FILE = ""
     settings.LOGIN_URL = "saml2_login"  # what settings.py picks when an IdP is configured
     settings.LOCAL_LOGIN = False
     register_sp(client, sandbox)
-    return sandbox
+    yield sandbox
+    sandbox.idp_shape(idp_shapes.DEFAULT)
+
+
+only_company = pytest.mark.parametrize("idp", [idp_shapes.COMPANY], indirect=True)
+only_eduperson = pytest.mark.parametrize("idp", [idp_shapes.EDUPERSON], indirect=True)
 
 
 def signed_in(client):
@@ -99,7 +112,7 @@ def test_it_refuses_someone_outside_the_member_group(idp, client):
 
 @pytest.mark.parametrize("group", ["t5g", "t5g-team-old", "xt5g-team", "T5G-TEAM"])
 def test_it_admits_only_an_exact_group_name(idp, client, settings, group):
-    settings.SAML_MEMBER_GROUP = group  # the member is in "t5g-team" only
+    settings.SAML_MEMBER_GROUPS = [group]  # the member is in "t5g-team" only
 
     assert_refused(sign_in(client, "member"), client, f"not in the group <code>{group}</code>")
 
@@ -131,7 +144,7 @@ def test_it_updates_the_user_from_their_attributes_at_every_sign_in(idp, client)
 def test_it_refuses_an_existing_user_who_left_the_group(idp, client, settings):
     sign_in(client, "member")
     client.logout()
-    settings.SAML_MEMBER_GROUP = "t5g-admins"  # the member's group no longer admits them
+    settings.SAML_MEMBER_GROUPS = ["t5g-admins"]  # the member's group no longer admits them
 
     assert_refused(sign_in(client, "member"), client, "not in the group <code>t5g-admins</code>")
 
@@ -422,3 +435,104 @@ def test_it_lets_only_staff_use_the_local_login(idp, client, settings, django_us
     assert response.status_code == 302
     assert response["Location"] == "/stats/"
     assert signed_in(client).username == "root"
+
+
+# --- issue 14: reproductions ---------------------------------------------------------------------------------------
+def test_it_never_signs_a_saml_user_in_to_a_local_account_of_the_same_name(idp, client, settings, django_user_model):
+    # The break-glass account, as `manage.py createsuperuser` makes it.
+    local = django_user_model.objects.create_superuser("member", "root@example.com", "a-long-password")
+
+    response = sign_in(client, "member")
+
+    assert response.status_code == 302
+    user = signed_in(client)
+    assert user.pk != local.pk
+    assert not user.has_usable_password()
+    assert not user.is_staff and not user.is_superuser
+    local.refresh_from_db()
+    assert local.is_superuser and local.is_staff and local.check_password("a-long-password")
+    settings.LOCAL_LOGIN = True
+    break_glass = Client()
+    assert break_glass.post("/login/", {"username": "member", "password": "a-long-password"}).status_code == 302
+    assert signed_in(break_glass).pk == local.pk
+
+
+def test_it_refuses_a_saml_sign_in_to_an_account_that_was_given_a_password(idp, client):
+    sign_in(client, "member")
+    user = signed_in(client)
+    client.logout()
+    user.set_password("a-long-password")
+    user.save()
+
+    assert_refused(sign_in(client, "member"), client)
+
+
+def test_it_ends_a_removed_members_access_at_their_refused_sign_in(idp, client, settings):
+    from api.auth import new_key
+    from api.models import ApiToken
+
+    sign_in(client, "member")
+    user = signed_in(client)
+    key, key_hash, prefix = new_key()
+    ApiToken.objects.create(user=user, name="report script", key_hash=key_hash, prefix=prefix)
+    script = Client()
+    assert script.get("/api/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+    settings.SAML_MEMBER_GROUPS = ["t5g-admins"]  # the member left the team
+
+    elsewhere = Client()
+    assert_refused(sign_in(elsewhere, "member"), elsewhere)
+
+    assert script.get("/api/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code in (401, 403)
+    assert client.get("/").status_code == 302  # their other session ended too
+    user.refresh_from_db()
+    assert not user.is_active
+    assert not ApiToken.objects.filter(user=user).exists()
+
+
+def forged_logout_request(idp_entity_id: str, name_id: str) -> str:
+    """An unsigned LogoutRequest, as anyone can make one, deflated and encoded for HTTP-Redirect."""
+    from saml2.s_utils import deflate_and_base64_encode
+    from saml2.saml import NAMEID_FORMAT_TRANSIENT, Issuer, NameID
+    from saml2.samlp import LogoutRequest
+    from saml2.time_util import instant
+
+    request = LogoutRequest(
+        id="_forged",
+        version="2.0",
+        issue_instant=instant(),
+        destination="http://testserver/saml2/ls/",
+        issuer=Issuer(text=idp_entity_id),
+        name_id=NameID(format=NAMEID_FORMAT_TRANSIENT, text=name_id),
+    )
+    return deflate_and_base64_encode(str(request)).decode()
+
+
+def test_it_ignores_an_unsigned_logout_request_for_another_name_id(idp, client):
+    sign_in(client, "member")
+    forged = forged_logout_request(f"{idp.url}/idp/metadata/", "someone-else")
+
+    response = client.get("/saml2/ls/", {"SAMLRequest": forged, "RelayState": ""})
+
+    assert response.status_code == 400
+    assert signed_in(client) is not None
+
+
+def test_it_refuses_idp_metadata_over_http_without_a_pinned_certificate(tmp_path):
+    from tests.test_settings import run_check
+
+    result = run_check(SAML_IDP_METADATA_URL="http://idp.example/metadata")
+
+    assert result.returncode != 0
+    assert "SAML_IDP_METADATA_URL:" in result.stderr
+
+
+def test_it_refuses_an_idp_whose_signing_key_is_not_the_pinned_one(idp, client, settings, tmp_path):
+    from t5g.saml import write_key_pair
+
+    write_key_pair(key_file=tmp_path / "other.key", cert_file=tmp_path / "other.crt", common_name="not-the-idp")
+    settings.SAML_IDP_CERT_FILE = str(tmp_path / "other.crt")
+
+    response = client.get("/saml2/login/")
+
+    assert response.status_code == 503
+    assert signed_in(client) is None
