@@ -63,6 +63,26 @@ class SyncRun(models.Model):
         return self.finished_at - self.started_at if self.finished_at else None
 
 
+class FailingRecord(models.Model):
+    """An upstream record a job could not read on its last try: restricted to our account, deleted, or an error
+    of its own. The run goes on without it and its previous copy stays; it is retried on later runs, and the
+    home page and /health/ show how many records each job cannot read, and since when (t5g/sync/failures.py)."""
+
+    source = models.CharField("job", max_length=20)
+    key = models.CharField(max_length=100, help_text="The case, bug or other record, as the job names it.")
+    reason = models.TextField(help_text="What the upstream answered at the last try.")
+    since = models.DateTimeField(default=timezone.now, help_text="First failure of this streak.")
+    last_failed_at = models.DateTimeField(default=timezone.now)
+    failures = models.PositiveIntegerField(default=1, help_text="Tries that failed in this streak.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "key"], name="failing_record_once_per_job")]
+        ordering = ["source", "since"]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.key} failing since {self.since:%Y-%m-%d %H:%M}"
+
+
 class Profile(models.Model):
     """Who a user is at the identity provider, and what it said about them at their last sign-in."""
 

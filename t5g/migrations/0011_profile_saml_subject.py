@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('t5g', '0009_syncrun_watermark'),
+        ('t5g', '0010_failingrecord'),
     ]
 
     operations = [
