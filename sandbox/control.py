@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from . import mirror
+from . import idp, idp_shapes, mirror
 from .http import Request, Router, json_response
 from .world import World
 
@@ -47,6 +47,20 @@ def router(app: App) -> Router:
     def reset_requests(request: Request, world: World):
         app.reset_counts()
         return {"ok": True}
+
+    # The IdP's attribute shape (sandbox/idp_shapes.py): what the next sign-in's response carries.
+    @control.route("GET", "/idp")
+    def get_idp(request: Request, world: World):
+        return {"shape": idp.IDP.shape, "shapes": list(idp_shapes.SHAPES)}
+
+    @control.route("POST", "/idp")
+    def set_idp(request: Request, world: World):
+        body = _body(request)
+        shape = body.get("shape") if isinstance(body, dict) else None
+        if shape not in idp_shapes.SHAPES:
+            return json_response({"error": f'expected {{"shape": ...}} with one of {list(idp_shapes.SHAPES)}'}, 400)
+        idp.IDP.shape = shape
+        return {"shape": shape}
 
     @control.route("POST", "/churn")
     def churn(request: Request, world: World):

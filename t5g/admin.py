@@ -40,7 +40,9 @@ class SyncRunAdmin(admin.ModelAdmin):
 class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
-    readonly_fields = ["saml_attributes", "groups", "updated_at"]
+    # The subject stays editable: binding an account to an IdP identity by hand (README: Signing in) is setting it.
+    fields = ["saml_subject", "groups", "saml_attributes", "membership_ended_at", "updated_at"]
+    readonly_fields = ["saml_attributes", "groups", "membership_ended_at", "updated_at"]
 
 
 admin.site.unregister(get_user_model())

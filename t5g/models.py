@@ -84,11 +84,23 @@ class FailingRecord(models.Model):
 
 
 class Profile(models.Model):
-    """What the identity provider said about a user at their last sign-in."""
+    """Who a user is at the identity provider, and what it said about them at their last sign-in."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    # The IdP's stable id for this person (SAML_ATTRIBUTE_ID's value, or the persistent NameID): a SAML
+    # sign-in reaches the user bound to it and no other, whatever their user names.
+    saml_subject = models.CharField(
+        max_length=255,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The IdP's id for this person (SAML_ATTRIBUTE_ID); SAML sign-ins reach only this user.",
+    )
     saml_attributes = models.JSONField(default=dict, blank=True)
     groups = models.JSONField(default=list, blank=True)
+    # Set when a sign-in was refused because the person left the member groups (the user was made inactive
+    # then); a later sign-in as a member makes them active again. An inactive user without it stays out.
+    membership_ended_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
