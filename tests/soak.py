@@ -215,14 +215,14 @@ class Workers:
     def kill(self, name: str) -> None:
         self.procs[name].stop(signal.SIGKILL)
 
-    def busy(self) -> str | None:
-        """A worker running a job now, if one is (the task id of a running run is in its log)."""
+    def busy(self) -> list[str]:
+        """The workers running a job now (the task id of a running run is in its log)."""
         from t5g.models import SyncRun
 
         running = SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING).exclude(task_id="")
         tasks = list(running.values_list("task_id", flat=True))
         alive = {name: p for name, p in self.procs.items() if p.popen.poll() is None}
-        return next((name for name, p in alive.items() if any(t in p.log() for t in tasks)), None)
+        return [name for name, p in alive.items() if any(t in p.log() for t in tasks)]
 
     def start(self, name: str, **extra: str) -> None:
         self.procs[name] = self._start(name, **extra)
@@ -366,12 +366,12 @@ class Storm:
         if not self.kill_at or now < self.kill_at[0] or self.restart_at:
             return  # not yet, or a worker is already down
         busy = self.workers.busy()
-        if busy is None and now < self.kill_at[0] + 30:
+        if not busy and now < self.kill_at[0] + 30:
             return
         self.kill_at.pop(0)
-        name = busy or self.rng.choice(sorted(self.workers.procs))
+        name = self.rng.choice(busy or sorted(self.workers.procs))
         self.workers.kill(name)
-        self.kills.append(f"worker {name} at {now:.0f}s{' mid-run' if busy else ''}")
+        self.kills.append(f"worker {name} {now:.0f}s into the storm{', mid-run' if busy else ''}")
         self.restart_at[name] = now + self.rng.uniform(2, 8)
         say(f"SIGKILL worker {name}")
 
