@@ -9,8 +9,10 @@ WEB_PORT ?= 8000
 REDIS_PORT ?= 6391
 SANDBOX_PORT ?= 8800
 SANDBOX_CASES ?= 2000
-# With no real upstream configured, `make run` serves the sandbox and points T5G at it.
-USE_SANDBOX := $(if $(PORTAL_URL)$(JIRA_URL)$(BUGZILLA_URL),,yes)
+# With no real upstream configured (in the environment, on make's command line or in .env), `make run` serves
+# the sandbox and points T5G at it.
+ENV_FILE_UPSTREAMS := $(shell grep -sE '^[[:space:]]*(export[[:space:]]+)?(PORTAL_URL|JIRA_URL|BUGZILLA_URL)=[^[:space:]]' .env)
+USE_SANDBOX := $(if $(PORTAL_URL)$(JIRA_URL)$(BUGZILLA_URL)$(ENV_FILE_UPSTREAMS),,yes)
 SANDBOX_URL := http://127.0.0.1:$(SANDBOX_PORT)
 # The variables that point T5G at the sandbox (`python -m sandbox env`), for every process honcho starts.
 SANDBOX_ENV := var/sandbox.env
