@@ -164,8 +164,8 @@ for _proxy in TRUSTED_PROXIES:
         break
 
 # --- SAML sign-in -------------------------------------------------------------------
-# Every page but the health check needs a user signed in through SAML single sign-on (djangosaml2;
-# t5g/saml.py builds the SP configuration, on first use, from these settings).
+# Every page but the health checks and /metrics (for monitors) needs a user signed in through SAML single sign-on
+# (djangosaml2; t5g/saml.py builds the SP configuration, on first use, from these settings).
 SAML_IDP_METADATA_URL = _env("SAML_IDP_METADATA_URL", "str", "")
 SAML_IDP_METADATA_FILE = _env("SAML_IDP_METADATA_FILE", "str", "")
 if SAML_IDP_METADATA_URL and SAML_IDP_METADATA_FILE:

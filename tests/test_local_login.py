@@ -9,7 +9,6 @@ import sys
 import time
 
 import pytest
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -70,6 +69,8 @@ def test_a_success_clears_the_failures(root):
 
 
 def test_it_records_every_local_sign_in_and_refusal(root, caplog):
+    from axes.models import AccessFailureLog, AccessLog
+
     client = Client()
     with caplog.at_level(logging.WARNING, logger="t5g.signins"):
         attempt(client, "root", "guess")
@@ -95,6 +96,8 @@ def idp(settings, sandbox, client):
 
 
 def test_it_counts_and_locks_only_the_local_sign_in(root, idp, client):
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
     for _ in range(5):
         attempt(client, "root", "guess")
     assert attempt(client, "root", PASSWORD).status_code == 429
@@ -124,7 +127,10 @@ def converse(process: subprocess.Popen, terminal: int, script: list[tuple[str, s
             if time.monotonic() > deadline or process.poll() is not None:
                 raise AssertionError(f"no {prompt!r} in:\n{seen}")
             if select.select([terminal], [], [], 0.5)[0]:
-                seen += os.read(terminal, 4096).decode(errors="replace")
+                try:
+                    seen += os.read(terminal, 4096).decode(errors="replace")
+                except OSError:  # the process closed its terminal: it ended
+                    raise AssertionError(f"ended before {prompt!r}:\n{seen}") from None
         seen = seen.replace(prompt, f"<{prompt}>", 1)
         os.write(terminal, answer.encode() + b"\n")
     return seen

@@ -3,6 +3,7 @@
 import os
 import shutil
 import signal
+import stat
 import subprocess
 from pathlib import Path
 
@@ -14,39 +15,77 @@ from tests.processes import BASE_DIR, Process, child_env, free_port, wait_for
 UPSTREAMS = ("PORTAL_URL", "JIRA_URL", "BUGZILLA_URL")
 
 
-def make_n_run(directory: Path, **env: str) -> str:
-    """The commands `make run` would run (make -n runs none of them), from a copy of the Makefile."""
-    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", *UPSTREAMS)}
-    result = subprocess.run(["make", "-n", "run"], cwd=directory, env={**clean, **env}, capture_output=True,
-                            text=True, timeout=60, check=True)  # fmt: skip
-    return result.stdout
+FAKE = """#!/bin/sh
+echo "$(basename "$0") $* DEBUG=${DEBUG-unset} REDIS_URL=${REDIS_URL-unset}" >> "$FAKE_LOG"
+"""
 
 
 @pytest.fixture
-def makefile(tmp_path) -> Path:
+def checkout(tmp_path) -> Path:
+    """A copy of the Makefile and Procfile whose .venv's python and honcho only write down how they were started,
+    with their environment: `make run` goes through all of its steps and starts nothing."""
     for name in ("Makefile", "Procfile", "requirements.txt", "package.json", "package-lock.json"):
         shutil.copy(BASE_DIR / name, tmp_path / name)
+    for tool in ("python", "honcho"):
+        fake = tmp_path / ".venv" / "bin" / tool
+        fake.parent.mkdir(parents=True, exist_ok=True)
+        fake.write_text(FAKE)
+        fake.chmod(0o755)
+    for done in (".venv/.installed", "node_modules/.installed"):  # set up already
+        (tmp_path / done).parent.mkdir(exist_ok=True)
+        (tmp_path / done).touch()
     return tmp_path
 
 
-def test_make_run_turns_debug_on_only_for_the_sandbox(makefile):
-    assert "with DEBUG on" in make_n_run(makefile)
-    assert "-m sandbox env" in make_n_run(makefile)
-    real = make_n_run(makefile, PORTAL_URL="https://api.example.com/support", JIRA_URL="https://jira.example.com")
-    assert "with DEBUG on" not in real and "-m sandbox env" not in real
-    # Real upstreams named in .env count as well.
-    (makefile / ".env").write_text("SECRET_KEY=x\nBUGZILLA_URL=https://bugzilla.example.com/rest\n")
-    assert "with DEBUG on" not in make_n_run(makefile)
-    assert "with DEBUG on" in make_n_run(makefile, DEBUG="true")  # asked for, it is on
+def make_run(directory: Path, **env: str) -> list[str]:
+    """What `make run` started, one line each: the tool, its arguments, DEBUG and REDIS_URL as it saw them."""
+    log = directory / "started.log"
+    log.unlink(missing_ok=True)
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "REDIS_URL", *UPSTREAMS)}
+    clean.update(FAKE_LOG=str(log), **env)
+    subprocess.run(["make", "run", "SYSTEM_PACKAGES="], cwd=directory, env=clean, capture_output=True, timeout=120,
+                   check=True)  # fmt: skip
+    return log.read_text().splitlines()
+
+
+def started(lines: list[str], what: str) -> str:
+    return next(line for line in lines if what in line)
+
+
+def test_make_run_turns_debug_on_only_for_the_sandbox(checkout):
+    with_sandbox = make_run(checkout)
+    assert "DEBUG=true" in started(with_sandbox, "manage.py migrate")
+    assert "DEBUG=true" in started(with_sandbox, "honcho") and " sandbox " in started(with_sandbox, "honcho")
+    real = make_run(checkout, PORTAL_URL="https://api.example.com/support", JIRA_URL="https://jira.example.com")
+    for step in ("manage.py migrate", "manage.py setup_schedules", "honcho"):
+        assert "DEBUG=unset" in started(real, step), real
+    assert " sandbox " not in started(real, "honcho")
+    # Real upstreams named in .env count as well; DEBUG asked for is DEBUG given.
+    (checkout / ".env").write_text("SECRET_KEY=x\nBUGZILLA_URL=https://bugzilla.example.com/rest\n")
+    assert "DEBUG=unset" in started(make_run(checkout), "honcho")
+    assert "DEBUG=true" in started(make_run(checkout, DEBUG="true"), "honcho")
+
+
+def test_make_run_gives_its_redis_a_password(checkout):
+    honcho = started(make_run(checkout), "honcho")
+    password = (checkout / "var" / "redis.conf").read_text().split()[1]
+    assert len(password) >= 20 and f"REDIS_URL=redis://:{password}@127.0.0.1:6391/0" in honcho
+    assert " redis " in honcho  # and starts it, with that file (the Procfile)
+    assert "redis-server var/redis.conf" in (checkout / "Procfile").read_text()
+    assert stat.S_IMODE((checkout / "var" / "redis.conf").stat().st_mode) == 0o600
+    assert stat.S_IMODE((checkout / "var").stat().st_mode) == 0o700
+    assert started(make_run(checkout), "honcho") == honcho  # made once
+    mine = started(make_run(checkout, REDIS_URL="redis://:other@redis.example.com:6379/0"), "honcho")
+    assert "REDIS_URL=redis://:other@redis.example.com:6379/0" in mine and " redis " not in mine
 
 
 def _session_command_lines(leader: int) -> list[str]:
     lines = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for status in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = status.read_text().rsplit(")", 1)[1].split()
             if int(fields[3]) == leader:  # the process group Process started
-                lines.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+                lines.append((status.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
         except (OSError, IndexError, ValueError):
             continue
     return lines
