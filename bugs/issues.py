@@ -17,7 +17,8 @@ from t5g.clients.jira import ISSUE_KEY, JiraClient, fields_of, issue_key, jira_c
 from t5g.clients.portal import portal_client
 from t5g.clients.records import chunks, parse_time, str_list, text
 from t5g.models import SyncRun
-from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, pooled
+from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, read_each
+from t5g.sync.failures import clear_failures, record_failures
 from t5g.sync.upsert import update_rows, upsert
 
 from .models import Issue
@@ -136,7 +137,11 @@ def sync_issues(
     for count, batch in enumerate(chunks(numbers, 100)):
         # The case's last change as it was before its links were read: a later change selects it again.
         seen = dict(Case.objects.filter(number__in=batch).values_list("number", "upstream_updated_at"))
-        keys_by_case = {n: linked_keys(n, links) for n, links in pooled(portal.case_jiras, batch)}
+        # A case the portal refuses (restricted, deleted) keeps its links, unread: tried again on later runs.
+        read, refused = read_each(portal.case_jiras, batch)
+        record_failures(run, {n: str(exc) for n, exc in refused.items()}, what="issues", dry_run=dry_run)
+        seen = {n: at for n, at in seen.items() if n not in refused}
+        keys_by_case = {n: linked_keys(n, links) for n, links in read}
         wanted = keys_to_fetch({k for keys in keys_by_case.values() for k in keys}, full=full, done=done)
         found, missing = reader.read(wanted)
         done.update(wanted)
@@ -151,4 +156,5 @@ def sync_issues(
             if not dry_run:
                 link_issues(keys_by_case)
                 mark_links_read(seen)
+            clear_failures(run, list(keys_by_case), dry_run=dry_run)
         report(min(len(numbers), (count + 1) * 100), len(numbers), "JIRA issues of cases")

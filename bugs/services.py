@@ -13,7 +13,8 @@ from django.utils import timezone
 from t5g.clients.bugzilla import bugzilla_client
 from t5g.clients.records import RecordError, chunks, parse_time, str_list, text
 from t5g.models import SyncRun
-from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, pooled
+from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, read_each
+from t5g.sync.failures import clear_failures, record_failures
 from t5g.sync.upsert import bump_feeds_after_commit, upsert
 
 from .models import Bug
@@ -89,13 +90,24 @@ def sync_bugs(
     client = bugzilla_client()
     report = Throttled(progress)
     done = restricted = 0
-    batches = list(chunks(ids, client.batch))
-    for batch, answer in pooled(client.get_bugs, batches):
-        with transaction.atomic():
-            upsert(Bug, parse_all(answer.bugs, parse_bug, run=run, what="bugs"), run=run, dry_run=dry_run)
-            mark_restricted(answer.missing, run=run, dry_run=dry_run)
-        restricted += len(answer.missing)
-        done += len(batch)
-        report(done, len(ids), "bugs")
+    batches = [tuple(batch) for batch in chunks(ids, client.batch)]
+    # A few requests' worth at a time (as many as the pool runs at once): written as they come.
+    for group in chunks(batches, settings.UPSTREAM_CONCURRENCY):
+        read, refused = read_each(client.get_bugs, group)
+        for batch in refused:
+            # Bugzilla refused the whole request: its bugs are read one at a time, so one bug it cannot answer
+            # (an error of its own) keeps neither the others nor every later run from being read.
+            singles, failed = read_each(lambda bug_id: client.get_bugs([bug_id]), list(batch))
+            read += [((bug_id,), answer) for bug_id, answer in singles]
+            failed = {str(bug_id): str(exc) for bug_id, exc in failed.items()}
+            record_failures(run, failed, what="bugs", dry_run=dry_run)
+        for batch, answer in read:
+            with transaction.atomic():
+                upsert(Bug, parse_all(answer.bugs, parse_bug, run=run, what="bugs"), run=run, dry_run=dry_run)
+                mark_restricted(answer.missing, run=run, dry_run=dry_run)
+                clear_failures(run, [str(bug_id) for bug_id in batch], dry_run=dry_run)
+            restricted += len(answer.missing)
+            done += len(batch)
+            report(done, len(ids), "bugs")
     report(done, len(ids), "bugs", force=True)
     log.info("bugs: %s of %s read; %s restricted or unknown to Bugzilla", done, len(ids), restricted)

@@ -110,6 +110,10 @@ def create_cards(
         raise UpstreamError(f"{len(creator.failures)} card(s) not created: {'; '.join(creator.failures)[:500]}")
 
 
+# A card JIRA last changed this soon after its creation has not been worked on by a person yet.
+UNTOUCHED = timedelta(minutes=1)
+
+
 class CardCreator:
     def __init__(self, *, run: SyncRun):
         self.run = run
@@ -145,7 +149,7 @@ class CardCreator:
             self.failures.append(f"{case.number}: {exc}")
             return
         if existing:
-            self.adopt(intent, existing)
+            self.adopt(intent, case, existing)
             return
         member = self.assigner.choose(case)
         try:
@@ -173,21 +177,31 @@ class CardCreator:
         found = self.client.cards_for_case(case.number, fields=self.fields.wanted)
         return [i for i in found if str(i.get("fields", {}).get("summary", "")).startswith(case.number)]
 
-    def adopt(self, intent: CardIntent, issues: list[dict]) -> None:
+    def adopt(self, intent: CardIntent, case: Case, issues: list[dict]) -> None:
         newest = max(issues, key=lambda i: i.get("fields", {}).get("created", ""))
-        log.info("case %s already has card %s in JIRA: recorded, none created", intent.case_id, newest.get("key"))
+        key = newest.get("key", "")
+        log.info("case %s already has card %s in JIRA: recorded, none created", intent.case_id, key)
         self.store(issues)
-        release(intent, state=CardIntent.State.CREATED, key=newest.get("key", ""), attempted=True)
+        release(intent, state=CardIntent.State.CREATED, key=key, attempted=True)
         self.run.unchanged += 1
+        if intent.attempts:
+            # Our own create, whose answer was lost: none of the steps after it ran. A person may have worked on
+            # the card since (the settle window is minutes long): then it keeps the status they gave it.
+            card = Card.objects.get(pk=key)
+            member = TeamMember.objects.filter(jira_account_id=card.assignee_account_id or None).first()
+            untouched = card.upstream_updated_at - card.created_at < UNTOUCHED
+            self.finish(case, key, member, move=untouched)
 
-    def finish(self, case: Case, key: str, member: TeamMember | None) -> None:
-        """After the create: sprint, initial status, links, the notified user. Each step may fail alone."""
+    def finish(self, case: Case, key: str, member: TeamMember | None, *, move: bool = True) -> None:
+        """After the create: sprint, initial status (unless `move` is off), links, the notified user. Each step may
+        fail alone."""
         case_url = portal_case_url(case.number)
         steps = [
             ("add to sprint", lambda: self.sprint_id and self.client.add_to_sprint(self.sprint_id, [key])),
-            ("move to initial status", lambda: self.client.transition_to(key, settings.JIRA_INITIAL_STATUS)),
+            *([("move to initial status", lambda: self.client.transition_to(key, settings.JIRA_INITIAL_STATUS))]
+              if move else []),
             ("link support case", lambda: self.client.add_link(key, case_url, "Support Case")),
-        ]
+        ]  # fmt: skip
         for bug in case.bugs.values_list("id", flat=True):
             url = bugzilla_bug_url(bug)
             steps.append(("link bug", lambda url=url, bug=bug: self.client.add_link(key, url, f"BZ {bug}")))

@@ -27,7 +27,7 @@ from t5g.clients.jira import (
 )  # fmt: skip
 from t5g.clients.records import RecordError, chunks, parse_time, str_list, text
 from t5g.models import SyncRun
-from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, regroup
+from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, read_each, regroup
 from t5g.sync.upsert import mark_removed, upsert, watermark
 
 from .models import Card, CardComment, StatusMapping
@@ -158,11 +158,11 @@ def status_map() -> dict[str, str]:
 
 
 # --- sync ------------------------------------------------------------------------------------------------------
-def cards_jql(client: JiraClient, *, since: datetime | None) -> str:
+def cards_jql(client: JiraClient, *, since: datetime | None, ordered: bool = True) -> str:
     jql = f'project = {settings.JIRA_PROJECT} AND labels = "{settings.JIRA_CARD_LABEL}"'
     if since:
         jql += f' AND updated >= "{client.jql_time(since)}"'
-    return jql + " ORDER BY updated ASC"  # oldest change first: see t5g.sync.upsert.watermark
+    return jql + " ORDER BY updated ASC" if ordered else jql  # oldest change first: see t5g.sync.upsert.watermark
 
 
 def sync_cards(
@@ -193,11 +193,35 @@ def sync_cards(
             sum(unmapped.values()), ", ".join(f"{s}: {n}" for s, n in unmapped.most_common()),
         )  # fmt: skip
     if full:
+        # A card is taken for gone only when JIRA says so: those the read did not bring are looked up by key on
+        # the same query, and any still on it are stored rather than marked removed.
+        unseen = [k for k in Card.objects.filter(removed_at__isnull=True).values_list("pk", flat=True) if k not in seen]
+        found = still_on_query(client, unseen, fields=fields)
+        if found:
+            log.warning("cards: %s card(s) on the query were missing from the full read: read again", len(found))
+            seen.update(str(i.get("key")) for i in found)
+            parsed = parse_all(found, lambda i: parse_card(i, fields=fields, statuses=statuses), run=run, what="cards")
+            store_cards(parsed, run=run, dry_run=dry_run)
         removed = mark_removed(Card.objects.all(), seen, run=run, dry_run=dry_run)
         log.info("cards: %s left the query", removed)
         if not dry_run:
             retire_removed()
             set_card_status(card_status_out_of_step())  # whatever drifted, once a night
+
+
+def still_on_query(client: JiraClient, keys: list[str], *, fields: CardFields) -> list[dict]:
+    """The cards among `keys` that are still on the team's query. A search finds most; those it does not are read
+    one by one, as JIRA's search index lags its writes (a card made or relabelled a moment ago may be missing from
+    it); JIRA not having one (404) or not showing it to us (403) is what proves it gone."""
+    found = client.issues_by_key(keys, fields.wanted, within=cards_jql(client, since=None, ordered=False))[0]
+    unfound = sorted(set(keys) - {str(i.get("key")) for i in found})
+    read, _gone = read_each(lambda key: client.issue(key, [*fields.wanted, "project"]), unfound)
+    for _, issue in read:
+        f = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
+        project = f.get("project") if isinstance(f.get("project"), dict) else {}
+        if project.get("key") == settings.JIRA_PROJECT and settings.JIRA_CARD_LABEL in (f.get("labels") or []):
+            found.append(issue)
+    return found
 
 
 def store_cards(parsed: list[dict], *, run: SyncRun, dry_run: bool) -> None:

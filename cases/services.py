@@ -14,7 +14,8 @@ from cards.selectors import active_card_status, card_status_out_of_step
 from t5g.clients.portal import portal_client
 from t5g.clients.records import RecordError, case_number, chunks, parse_time, str_list, text
 from t5g.models import SyncRun
-from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, pooled, regroup
+from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, read_each, regroup
+from t5g.sync.failures import clear_failures, record_failures
 from t5g.sync.upsert import mark_removed, upsert, watermark
 
 from .models import Case, CaseComment, Detail
@@ -63,19 +64,32 @@ def sync_cases(
     )
     for total, docs in regroup(pages, size=settings.SYNC_WRITE_BATCH):
         seen.update(str(d.get("case_number")) for d in docs)
-        rows = parse_all(docs, parse_case, run=run, what="cases")
-        reopened = reopened_cases(rows)
-        written = upsert(Case, rows, run=run, dry_run=dry_run)
-        if not dry_run:
-            if reopened:
-                Case.objects.filter(pk__in=reopened).update(reopened_at=timezone.now())
-            # A case that arrives after its card (they come from different upstreams) takes the card's status.
-            cases = Case.objects.filter(number_in(written) & card_status_out_of_step())
-            cases.update(card_status=active_card_status())
+        store_cases(docs, run=run, dry_run=dry_run)
         report(len(seen), total, "cases")
     if full:
+        # A case is taken for gone only when the portal says so: those the read did not bring are looked up by
+        # number, and any still on the query are stored rather than marked removed.
+        unseen = [n for n in Case.objects.filter(removed_at__isnull=True).values_list("pk", flat=True) if n not in seen]
+        found = client.cases_by_number(query=settings.CASE_QUERY, numbers=unseen) if unseen else []
+        if found:
+            log.warning("cases: %s case(s) on the query were missing from the full read: read again", len(found))
+            seen.update(str(d.get("case_number")) for d in found)
+            store_cases(found, run=run, dry_run=dry_run)
         removed = mark_removed(Case.objects.all(), seen, run=run, dry_run=dry_run)
         log.info("cases: %s left the query", removed)
+
+
+def store_cases(docs: list[dict], *, run: SyncRun, dry_run: bool) -> None:
+    """A batch of search results: parsed, upserted, reopened cases noted, card statuses brought in step."""
+    rows = parse_all(docs, parse_case, run=run, what="cases")
+    reopened = reopened_cases(rows)
+    written = upsert(Case, rows, run=run, dry_run=dry_run)
+    if not dry_run:
+        if reopened:
+            Case.objects.filter(pk__in=reopened).update(reopened_at=timezone.now())
+        # A case that arrives after its card (they come from different upstreams) takes the card's status.
+        cases = Case.objects.filter(number_in(written) & card_status_out_of_step())
+        cases.update(card_status=active_card_status())
 
 
 def reopened_cases(rows: list[dict]) -> list[str]:
@@ -146,20 +160,25 @@ def sync_details(
     report = Throttled(progress)
     done = 0
     for batch in chunks(numbers, 100):
+        # A case the portal refuses (restricted: 403, deleted: 404) or answers wrongly keeps its details and is
+        # tried again on later runs; the others are read.
+        read, refused = read_each(client.case, batch)
+        failed = {number: str(exc) for number, exc in refused.items()}
         parsed = []
-        for number, body in pooled(client.case, batch):
-            run.fetched += 1
+        for number, body in read:
             try:
                 parsed.append(parse_detail(number, body))
             except (RecordError, KeyError, TypeError, ValueError, AttributeError) as exc:
-                run.rejected += 1
-                log.warning("details: rejected the answer for case %s: %s", number, exc)
+                failed[number] = f"rejected the answer: {exc}"
+        run.fetched += len(batch)
+        record_failures(run, failed, what="details", dry_run=dry_run)
         with transaction.atomic():
             upsert(Detail, [p["detail"] for p in parsed], run=run, dry_run=dry_run)
             # Comments and bug links are part of the details: counted once, as the details.
             upsert(CaseComment, [c for p in parsed for c in p["comments"]], run=run, dry_run=dry_run, count=False)
             if not dry_run:
                 link_bugs({p["detail"]["case_id"]: p["bugs"] for p in parsed})
+            clear_failures(run, [p["detail"]["case_id"] for p in parsed], dry_run=dry_run)
         done += len(batch)
         report(done, len(numbers), "case details")
 

@@ -30,9 +30,11 @@ MAX_PAGE = 10_000
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     content, degraded = cached("home", feeds=("cases", "cards"), build=presenters.home_content, timeout=300)
-    # Freshness is read on every view: it is one small query and must never be behind.
+    # Freshness (and the records each source cannot read) is read on every view: two small queries, never behind.
     return render(
-        request, "reports/home.html", {"content": content, "degraded": degraded, "freshness": source_freshness()}
+        request,
+        "reports/home.html",
+        {"content": content, "degraded": degraded, "freshness": source_freshness(failing_records=True)},
     )
 
 

@@ -1,7 +1,8 @@
 """The sandbox's command line.
 
     python -m sandbox [--host H] [--port P] [--cases N] [--seed S] [--churn R] [--jira-flavor cloud|server]
-    python -m sandbox env --url http://127.0.0.1:8800
+                      [--idp-shape company|eduperson]
+    python -m sandbox env --url http://127.0.0.1:8800 [--idp-shape company|eduperson]
 
 The first serves the sandbox until it is stopped; the second prints the environment that points
 T5G at a sandbox at that URL, as shell-quoted NAME=value lines (for `.`, honcho's -e and .env files).
@@ -14,6 +15,7 @@ import shlex
 import sys
 import time
 
+from . import idp_shapes
 from .pointing import environment
 
 MAX_CASES = 100_000
@@ -31,7 +33,17 @@ def serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--churn", type=int, default=0, metavar="R", help="random changes per minute")
     parser.add_argument("--jira-flavor", choices=["cloud", "server"], default="cloud")
+    _idp_shape_option(parser)
     return parser
+
+
+def _idp_shape_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--idp-shape",
+        choices=idp_shapes.SHAPES,
+        default=idp_shapes.DEFAULT,
+        help="the IdP's attributes: the company's (rhatUUID, memberOf DNs) or eduPerson's (isMemberOf names)",
+    )
 
 
 def env_parser() -> argparse.ArgumentParser:
@@ -39,6 +51,7 @@ def env_parser() -> argparse.ArgumentParser:
         prog="python -m sandbox env", description="Print the environment that points T5G at a sandbox."
     )
     parser.add_argument("--url", required=True, help="where the sandbox serves, e.g. http://127.0.0.1:8800")
+    _idp_shape_option(parser)
     return parser
 
 
@@ -50,7 +63,9 @@ def serve_command(argv: list[str]) -> None:
     from .server import build_app, serve  # loads pysaml2 (half a second): not for `env`
 
     started = time.monotonic()
-    app = build_app(cases=options.cases, seed=options.seed, jira_flavor=options.jira_flavor)
+    app = build_app(
+        cases=options.cases, seed=options.seed, jira_flavor=options.jira_flavor, idp_shape=options.idp_shape
+    )
     url = f"http://{options.host}:{options.port}"
     # tests/sandbox.py waits for this line.
     print(
@@ -66,7 +81,7 @@ def serve_command(argv: list[str]) -> None:
 
 def env_command(argv: list[str]) -> None:
     options = env_parser().parse_args(argv)
-    for name, value in environment(options.url).items():
+    for name, value in environment(options.url, idp_shape=options.idp_shape).items():
         print(f"{name}={shlex.quote(value)}")
 
 

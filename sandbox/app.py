@@ -28,7 +28,7 @@ READ_POSTS = {
     "/slack/api/auth.test",
     *(f"/jira/rest/api/{v}/{p}" for v in ("2", "latest") for p in ("search", "search/jql")),
 }
-FAULT_KINDS = {"error", "429", "hang", "latency", "malformed", "truncate", "expire_token", "search_lag"}
+FAULT_KINDS = {"error", "429", "hang", "latency", "malformed", "truncate", "expire_token", "search_lag", "churn"}
 # Kinds that can come after the work ("after": true): the upstream does it, then answers with the fault,
 # as a proxy's 502, a cut-off answer or a dropped connection do after the upstream committed a write.
 AFTER_KINDS = {"error", "hang", "malformed", "truncate"}
@@ -174,7 +174,24 @@ class App:
             response.body = response.body[: max(1, len(response.body) // 2)]  # cut mid-document
         elif fault and fault.kind == "truncate" and response.status < 300:
             response = _truncate(response, cut=fault.after)
+        elif fault and fault.kind == "churn" and response.status < 300:
+            self._churn_page(response)
         return response
+
+    def _churn_page(self, response: Response) -> None:
+        """Records change while a client pages: the first record of the page just answered (one the client
+        now holds) is modified, so in a sort by modified time it moves to the end and the rest move up."""
+        data = response.data
+        holder = data.get("response", data) if isinstance(data, dict) else None
+        page = next((holder[k] for k in PAGE_KEYS if isinstance(holder, dict) and isinstance(holder.get(k), list)), [])
+        first = page[0] if page and isinstance(page[0], dict) else {}
+        world = self.world
+        with world.lock:
+            if (case := world.cases.get(str(first.get("case_number")))) is not None:
+                world.touch_case(case)
+            elif (issue := world.issues.get(str(first.get("key")))) is not None:
+                world.touch_issue(issue)
+                world.seal_issue_changes()
 
 
 def _error_page(status: int) -> Response:

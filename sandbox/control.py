@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from . import idp, idp_shapes
 from .http import Request, Router, json_response
 from .world import World
 
@@ -28,6 +29,20 @@ def router(app: App) -> Router:
     def reset_requests(request: Request, world: World):
         app.reset_counts()
         return {"ok": True}
+
+    # The IdP's attribute shape (sandbox/idp_shapes.py): what the next sign-in's response carries.
+    @control.route("GET", "/idp")
+    def get_idp(request: Request, world: World):
+        return {"shape": idp.IDP.shape, "shapes": list(idp_shapes.SHAPES)}
+
+    @control.route("POST", "/idp")
+    def set_idp(request: Request, world: World):
+        body = _body(request)
+        shape = body.get("shape") if isinstance(body, dict) else None
+        if shape not in idp_shapes.SHAPES:
+            return json_response({"error": f'expected {{"shape": ...}} with one of {list(idp_shapes.SHAPES)}'}, 400)
+        idp.IDP.shape = shape
+        return {"shape": shape}
 
     @control.route("POST", "/churn")
     def churn(request: Request, world: World):
@@ -71,6 +86,30 @@ def router(app: App) -> Router:
             return json_response({"error": f"no case {number}"}, 404)
         world.reopen_case(number)
         return {"number": number, "status": world.cases[number].status}
+
+    # What our account may read: a case restricted (the per-case endpoints answer 403) or deleted (404, and
+    # gone from search), or visible again; a bug restricted (Bugzilla answers it as a fault) or visible.
+    @control.route("POST", "/cases/{number}/access")
+    def case_access(request: Request, world: World, number: str):
+        body = _body(request)
+        access = body.get("access") if isinstance(body, dict) else None
+        if number not in world.cases or access not in CASE_ACCESS:
+            expected = f'expected an existing case number and {{"access": one of {CASE_ACCESS}}}'
+            return json_response({"error": expected}, 400)
+        world.set_case_access(number, "" if access == "visible" else access)
+        return {"number": number, "access": access}
+
+    @control.route("POST", "/bugs/{bug_id}/access")
+    def bug_access(request: Request, world: World, bug_id: str):
+        body = _body(request)
+        access = body.get("access") if isinstance(body, dict) else None
+        bug = world.bugs.get(int(bug_id)) if bug_id.isdigit() else None
+        if bug is None or access not in ("restricted", "visible"):
+            expected = 'expected an existing bug id and {"access": "restricted" or "visible"}'
+            return json_response({"error": expected}, 400)
+        bug.restricted = access == "restricted"
+        world.changed()
+        return {"id": bug.id, "access": access}
 
     @control.route("POST", "/cards/{key}/status")
     def card_status(request: Request, world: World, key: str):
@@ -125,6 +164,9 @@ def router(app: App) -> Router:
         return [{"case": case, "user": user} for case, user in world.notified]
 
     return control
+
+
+CASE_ACCESS = ("restricted", "deleted", "visible")
 
 
 def _comment_body(body) -> bool:

@@ -16,6 +16,14 @@ NotOnOrAfter is five minutes ahead. An SP not registered is looked up at its ent
 is an http(s) URL on loopback (cached for a minute). AuthnRequests may be unsigned unless the SP's
 metadata says AuthnRequestsSigned="true"; a signature that is present is always verified.
 
+Two attribute shapes (sandbox/idp_shapes.py): "company" (plain names, rhatUUID, groups as memberOf DNs)
+and "eduperson" (urn:oid names, groups as isMemberOf names), picked with `--idp-shape` and switched with
+POST /_sandbox/idp.
+
+  POST /idp/_logout        {"uid": ...[, "sp": entity id]}: the signed LogoutRequests (HTTP-Redirect URLs) that
+                           sign that user out of every SP (or that one) they signed in to here, as a sign-out at
+                           the IdP would send them
+
 Test faults: the login form may carry `_fault` (never shown in the form, so a browser never sends it)
 to get a correctly signed Response that an SP must still refuse: "expired" (NotOnOrAfter ten minutes
 ago), "audience" (issued to another SP's entity id) or "unsolicited" (no InResponseTo, as an
@@ -31,6 +39,7 @@ import ipaddress
 import re
 import secrets
 import time
+import uuid
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +56,7 @@ from saml2.metadata import entity_descriptor
 from saml2.request import AuthnRequest, LogoutRequest
 from saml2.saml import (
     AUTHN_PASSWORD_PROTECTED,
+    NAME_FORMAT_BASIC,
     NAME_FORMAT_URI,
     NAMEID_FORMAT_EMAILADDRESS,
     NAMEID_FORMAT_PERSISTENT,
@@ -57,6 +67,7 @@ from saml2.saml import (
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
+from . import idp_shapes
 from .http import Request, Response, Router, html_response, json_response, redirect
 from .idp_files import idp_files
 from .world import World
@@ -78,6 +89,10 @@ NAME_ID_FORMATS = [
 MAIL_DOMAIN = "example.com"
 # The signing and digest algorithms the IdP uses, the only ones its metadata advertises.
 ALGORITHMS = {SIG_RSA_SHA256, DIGEST_SHA256}
+# How each shape names its attributes on the wire (the converters are in idp_files.ATTRIBUTE_MAP_SOURCE).
+NAME_FORMS = {idp_shapes.COMPANY: NAME_FORMAT_BASIC, idp_shapes.EDUPERSON: NAME_FORMAT_URI}
+# rhatUUID values: stable per user name, across sandbox restarts.
+UUID_NAMESPACE = uuid.UUID("5f1d8a36-4c3e-4f0e-9a52-7d1c2b6e9f10")
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,8 @@ class DemoUser:
     given_name: str
     surname: str
     groups: tuple[str, ...]
+    # The company shape's memberOf DNs, when they are not simply idp_shapes.group_dn of each group.
+    group_dns: tuple[str, ...] = ()
 
     @property
     def password(self) -> str:
@@ -97,16 +114,23 @@ class DemoUser:
     def mail(self) -> str:
         return f"{self.uid}@{MAIL_DOMAIN}"
 
-    def identity(self) -> dict[str, list[str]]:
-        """Attributes by local name; they go out under urn:oid names (see idp_files.ATTRIBUTE_MAP_SOURCE)."""
-        return {
+    @property
+    def rhat_uuid(self) -> str:
+        return str(uuid.uuid5(UUID_NAMESPACE, self.uid))
+
+    def identity(self, shape: str = idp_shapes.EDUPERSON) -> dict[str, list[str]]:
+        """Attributes by local name; how they go out depends on the shape (see idp_files.ATTRIBUTE_MAP_SOURCE)."""
+        person = {
             "uid": [self.uid],
             "mail": [self.mail],
             "givenName": [self.given_name],
             "sn": [self.surname],
             "cn": [f"{self.given_name} {self.surname}"],
-            "groups": list(self.groups),
         }
+        if shape == idp_shapes.COMPANY:
+            dns = self.group_dns or tuple(idp_shapes.group_dn(g) for g in self.groups)
+            return {"rhatUUID": [self.rhat_uuid], **person, "memberOf": list(dns)}
+        return {**person, "groups": list(self.groups)}
 
 
 USERS = {
@@ -115,6 +139,14 @@ USERS = {
         DemoUser("member", "Mia", "Member", ("t5g-team",)),
         DemoUser("admin", "Ada", "Admin", ("t5g-team", "t5g-admins")),
         DemoUser("outsider", "Otto", "Outsider", ("other-team",)),
+        # Left the team: every group of theirs has "t5g-team" in it, none is it (a substring match admits them).
+        DemoUser(
+            "leaver",
+            "Lee",
+            "Leaver",
+            ("t5g-team-old", "xt5g-team"),
+            ("cn=t5g-team-old,ou=groups,dc=example,dc=com", "cn=alumni,ou=t5g-team,dc=example,dc=com"),
+        ),
     )
 }
 
@@ -149,7 +181,8 @@ class SandboxIdP:
         self.servers: OrderedDict[str, Server] = OrderedDict()
         self.metadata_xml: dict[str, bytes] = {}
         self.sps: dict[str, KnownSP] = {}
-        self.sessions: dict[str, tuple[str, str]] = {}  # NameID -> (uid, SP entity id)
+        self.sessions: dict[str, tuple[str, str, NameID]] = {}  # NameID text -> (uid, SP entity id, NameID)
+        self.shape = idp_shapes.DEFAULT
         self._attribute_converters = None
 
     @property
@@ -412,7 +445,7 @@ def _sso(request: Request, world: World, binding: str) -> Response:
     except Refused as exc:
         return _page("Bad request", f"<p>{escape(str(exc))}</p>", 400)
     response = server.create_authn_response(
-        user.identity(),
+        user.identity(IDP.shape),
         userid=user.uid,
         name_id=name_id,
         authn=authn,
@@ -422,7 +455,7 @@ def _sso(request: Request, world: World, binding: str) -> Response:
         digest_alg=DIGEST_SHA256,
         **faulted,
     )
-    IDP.sessions[name_id.text] = (user.uid, sp.entity_id)
+    IDP.sessions[name_id.text] = (user.uid, sp.entity_id, name_id)
     fields = {"SAMLResponse": base64.b64encode(str(response).encode()).decode(), "RelayState": params.get("RelayState")}
     return _post_page(response_args["destination"], fields)
 
@@ -436,19 +469,25 @@ OTHER_SP_METADATA = f"""<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2
 
 
 def _faulted(server: Server, response_args: dict, fault: str | None) -> dict:
-    """The arguments of create_authn_response, bent by a test fault (see the module docstring)."""
+    """The arguments of create_authn_response in the current shape, bent by a test fault (see the module docstring)."""
+    args = {**response_args, "release_policy": _policy(server)}
     if not fault:
-        return response_args
+        return args
     if fault == "expired":
-        policy = {"lifetime": {"minutes": -10}, "name_form": NAME_FORMAT_URI, "attribute_restrictions": None}
-        return {**response_args, "release_policy": Policy({"default": policy}, mds=server.metadata)}
+        return {**args, "release_policy": _policy(server, lifetime={"minutes": -10})}
     if fault == "audience":
         if OTHER_SP not in IDP.sps:
             IDP.register(OTHER_SP_METADATA)
-        return {**response_args, "sp_entity_id": OTHER_SP}
+        return {**args, "sp_entity_id": OTHER_SP}
     if fault == "unsolicited":
-        return {**response_args, "in_response_to": None}
+        return {**args, "in_response_to": None}
     raise Refused(f"Unknown _fault {fault!r}: expected expired, audience or unsolicited.")
+
+
+def _policy(server: Server, lifetime: dict = ASSERTION_LIFETIME) -> Policy:
+    """What is released and how: every attribute, under the current shape's name format."""
+    rules = {"lifetime": lifetime, "name_form": NAME_FORMS[IDP.shape], "attribute_restrictions": None}
+    return Policy({"default": rules}, mds=server.metadata)
 
 
 def _name_id_format(message) -> str:
@@ -526,6 +565,37 @@ def slo_redirect(request: Request, world: World):
         return redirect(dict(info["headers"])["Location"])
     fields = {"SAMLResponse": base64.b64encode(str(response).encode()).decode(), "RelayState": relay_state}
     return _post_page(destination, fields, "Signing out")
+
+
+@router.route("POST", "/_logout")
+def logout_everywhere(request: Request, world: World):
+    """The signed LogoutRequests a sign-out at the IdP sends to each SP the user signed in to."""
+    base = _base_url(request)
+    try:
+        body = request.json()
+    except ValueError:
+        body = None
+    uid, only = (body.get("uid"), body.get("sp")) if isinstance(body, dict) else (None, None)
+    if base is None or not isinstance(uid, str):
+        return json_response({"error": 'expected {"uid": "..."}, and "sp": an entity id to sign out there only'}, 400)
+    server = IDP.server(base)
+    urls = []
+    for text, (user, entity_id, name_id) in list(IDP.sessions.items()):
+        if user != uid or only not in (None, entity_id) or entity_id not in IDP.sps:
+            continue
+        services = IDP.sps[entity_id].services("single_logout_service")
+        destination = next((s["location"] for s in services if s["binding"] == BINDING_HTTP_REDIRECT), None)
+        if destination is None:
+            continue
+        logout_request = server.create_logout_request(
+            destination, issuer_entity_id=entity_id, name_id=name_id, sign=False
+        )[1]
+        info = server.apply_binding(
+            BINDING_HTTP_REDIRECT, str(logout_request), destination, "", sign=True, sigalg=SIG_RSA_SHA256
+        )
+        urls.append(dict(info["headers"])["Location"])
+        del IDP.sessions[text]
+    return {"logout_requests": urls}
 
 
 # --- metadata and the control surface ---------------------------------------------------------------------

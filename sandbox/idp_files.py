@@ -22,9 +22,11 @@ DIR_PREFIX = "t5g-sandbox-idp-"
 # The module name pysaml2 imports the attribute map under (it puts the directory on sys.path).
 ATTRIBUTE_MODULE = "t5g_sandbox_idp_attributes"
 
-# pysaml2's urn:oid map, except that isMemberOf (eduMember, urn:oid:1.3.6.1.4.1.5923.1.5.1.1)
-# is called "groups" locally: attributes go out as urn:oid names with FriendlyName "groups", "uid", ...
-ATTRIBUTE_MAP_SOURCE = '''"""pysaml2's urn:oid attribute map, with isMemberOf known locally as "groups"."""
+# Two maps, one per shape (sandbox/idp_shapes.py). The eduperson shape's: pysaml2's urn:oid map, except that
+# isMemberOf (eduMember, urn:oid:1.3.6.1.4.1.5923.1.5.1.1) is called "groups" locally: attributes go out as
+# urn:oid names with FriendlyName "groups", "uid", ... The company shape's: the attributes under their own
+# names, NameFormat basic (Name="rhatUUID", Name="memberOf"), as the company IdP sends them.
+ATTRIBUTE_MAP_SOURCE = '''"""The sandbox IdP's attribute maps: urn:oid names, and plain names (basic)."""
 
 import saml2.attributemaps.saml_uri as _saml_uri
 
@@ -34,6 +36,13 @@ MAP = {
     "identifier": _saml_uri.MAP["identifier"],
     "fro": {**_saml_uri.MAP["fro"], GROUPS_OID: "groups"},
     "to": {**_saml_uri.MAP["to"], "groups": GROUPS_OID},
+}
+
+COMPANY_NAMES = ["rhatUUID", "uid", "mail", "givenName", "sn", "cn", "memberOf"]
+COMPANY_MAP = {
+    "identifier": "urn:oasis:names:tc:SAML:2.0:attrname-format:basic",
+    "fro": {name: name for name in COMPANY_NAMES},
+    "to": {name: name for name in COMPANY_NAMES},
 }
 '''
 

@@ -6,7 +6,7 @@ the tests and the benchmarks all take them from here (`python -m sandbox env --u
 
 from __future__ import annotations
 
-from . import bugzilla, jira_api, portal, slack
+from . import bugzilla, idp_shapes, jira_api, portal, slack
 
 # sandbox/idp.py's metadata route, written out: importing it loads pysaml2, which takes half a second.
 IDP_METADATA_PATH = "/idp/metadata/"
@@ -18,8 +18,9 @@ SLACK_CHANNELS = {
 }
 
 
-def environment(url: str) -> dict[str, str]:
-    """T5G's variables, by name, for the sandbox serving at `url` (e.g. http://127.0.0.1:8800)."""
+def environment(url: str, *, idp_shape: str = idp_shapes.DEFAULT) -> dict[str, str]:
+    """T5G's variables, by name, for the sandbox serving at `url` (e.g. http://127.0.0.1:8800), its IdP
+    speaking `idp_shape` (sandbox/idp_shapes.py)."""
     url = url.rstrip("/")
     return {
         "PORTAL_URL": url + portal.portal.prefix,
@@ -35,5 +36,6 @@ def environment(url: str) -> dict[str, str]:
         "SLACK_TOKEN": slack.BOT_TOKEN,
         **SLACK_CHANNELS,
         "SAML_IDP_METADATA_URL": url + IDP_METADATA_PATH,
+        **idp_shapes.SETTINGS[idp_shape],
         "DEMO_NOTICE": f"Demo data: upstreams are the local sandbox at {url}.",
     }

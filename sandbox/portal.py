@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 
 from . import solr
-from .http import Request, Router, json_response
+from .http import Request, Response, Router, json_response
 from .world import SEVERITY_NAMES, Case, World
 
 SEARCH_CAP = 9999  # the portal never returns a result past this position
@@ -98,10 +98,15 @@ def warm(world: World) -> None:
 def index_of(world: World) -> solr.Index:
     """The search index, brought up to date with the cases changed since it was last used."""
     if id(world) not in _indexes:
-        _indexes[id(world)] = (solr.Index([search_doc(c) for c in world.cases.values()], "case_number"), 0)
+        docs = [search_doc(c) for c in world.cases.values() if c.access != "deleted"]
+        _indexes[id(world)] = (solr.Index(docs, "case_number"), 0)
     index, applied = _indexes[id(world)]
     for number in dict.fromkeys(world.case_changes[applied:]):
-        index.upsert(search_doc(world.cases[number]))
+        case = world.cases[number]
+        if case.access == "deleted":
+            index.remove(number)
+        else:
+            index.upsert(search_doc(case))
     _indexes[id(world)] = (index, len(world.case_changes))
     return index
 
@@ -127,8 +132,15 @@ def search_cases(request: Request, world: World):
 
 
 # --- one case ----------------------------------------------------------------------------------
-def _case(world: World, number: str) -> Case | None:
-    return world.cases.get(number)
+def _case(world: World, number: str) -> Case | Response:
+    """The case, or the portal's answer for one our account cannot read: 404 for an unknown or deleted
+    case, 403 for a restricted one (the search still lists it: the index is not filtered by access)."""
+    case = world.cases.get(number)
+    if case is None or case.access == "deleted":
+        return json_response({"message": f"Case {number} not found"}, 404)
+    if case.access == "restricted":
+        return json_response({"message": f"You are not authorized to access case {number}"}, 403)
+    return case
 
 
 @portal.route("GET", "/v1/cases/{number}")
@@ -136,8 +148,8 @@ def case_detail(request: Request, world: World, number: str):
     if denied := _unauthorised(request, world):
         return denied
     case = _case(world, number)
-    if case is None:
-        return json_response({"message": f"Case {number} not found"}, 404)
+    if isinstance(case, Response):
+        return case
     bugs = [world.bugs[b] for b in case.bugzillas if b in world.bugs]
     out = {
         "caseNumber": case.number,
@@ -186,8 +198,8 @@ def case_jiras(request: Request, world: World, number: str):
     if denied := _unauthorised(request, world):
         return denied
     case = _case(world, number)
-    if case is None:
-        return json_response({"message": f"Case {number} not found"}, 404)
+    if isinstance(case, Response):
+        return case
     out = []
     for key in case.jiras:
         issue = world.issues.get(key)
@@ -210,8 +222,8 @@ def add_notified_users(request: Request, world: World, number: str):
     if denied := _unauthorised(request, world):
         return denied
     case = _case(world, number)
-    if case is None:
-        return json_response({"message": f"Case {number} not found"}, 404)
+    if isinstance(case, Response):
+        return case
     try:
         users = [u["ssoUsername"] for u in request.json()["user"]]
     except (ValueError, KeyError, TypeError):

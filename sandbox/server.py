@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 
-from . import bugzilla, control, idp, jira, portal, slack
+from . import bugzilla, control, idp, idp_shapes, jira, portal, slack
 from .app import App
 from .http import make_server
 from .world import World
@@ -14,8 +14,9 @@ from .world import World
 log = logging.getLogger("sandbox")
 
 
-def build_app(*, cases: int, seed: int, jira_flavor: str = "cloud") -> App:
+def build_app(*, cases: int, seed: int, jira_flavor: str = "cloud", idp_shape: str = idp_shapes.DEFAULT) -> App:
     world = World(cases=cases, seed=seed, jira_flavor=jira_flavor)
+    idp.IDP.shape = idp_shape
     portal.warm(world)  # build the search indexes before saying "ready"
     jira.warm(world)
     app = App(world, fault_seed=seed)

@@ -215,6 +215,9 @@ class Index:
             i = self.pos[doc[self.key]] = len(self.docs)
             self.docs.append(doc)
             self.all.add(i)
+        elif i not in self.all:  # removed before: back, as a new document
+            self.docs[i] = doc
+            self.all.add(i)
         else:
             old, self.docs[i] = self.docs[i], doc
         for term, members in self._terms.items():
@@ -225,6 +228,23 @@ class Index:
             _move(keys, ids, i, None if old is None else _sort_value(old, field), _sort_value(doc, field))
         for spec, (keys, ids) in self._orders.items():
             _move(keys, ids, i, None if old is None else _order_key(old, spec), _order_key(doc, spec))
+
+    def remove(self, key: str) -> None:
+        """Take a document out of every result (its slot stays, unused, until it comes back)."""
+        i = self.pos.get(key)
+        if i is None or i not in self.all:
+            return
+        old = self.docs[i]
+        self.all.discard(i)
+        for members in self._terms.values():
+            members.discard(i)
+        for field, (keys, ids) in self._sorted.items():
+            _drop(keys, ids, i, _sort_value(old, field))
+        for spec, (keys, ids) in self._orders.items():
+            _drop(keys, ids, i, _order_key(old, spec))
+
+    def _live(self):
+        return ((i, doc) for i, doc in enumerate(self.docs) if i in self.all)
 
     def _values(self, doc: dict, field: str) -> list[str]:
         v = doc.get(field)
@@ -244,7 +264,7 @@ class Index:
             if node not in self._terms:
                 match = _matcher(node)
                 self._terms[node] = {
-                    i for i, doc in enumerate(self.docs) if any(match(v) for v in self._values(doc, node.field))
+                    i for i, doc in self._live() if any(match(v) for v in self._values(doc, node.field))
                 }
             return self._terms[node]
         if isinstance(node, Range):
@@ -258,7 +278,7 @@ class Index:
 
     def _sorted_field(self, field: str) -> tuple[list, list]:
         if field not in self._sorted:
-            pairs = sorted((_sort_value(doc, field), i) for i, doc in enumerate(self.docs))
+            pairs = sorted((_sort_value(doc, field), i) for i, doc in self._live())
             self._sorted[field] = (pairs, [p[1] for p in pairs])
         return self._sorted[field]
 
@@ -277,7 +297,7 @@ class Index:
         """Every document id in the sort order (field, descending) pairs give."""
         spec = tuple(sort)
         if spec not in self._orders:
-            pairs = sorted((_order_key(doc, spec), i) for i, doc in enumerate(self.docs))
+            pairs = sorted((_order_key(doc, spec), i) for i, doc in self._live())
             self._orders[spec] = (pairs, [p[1] for p in pairs])
         return self._orders[spec][1]
 
@@ -336,6 +356,11 @@ def _move(keys: list, ids: list, i: int, old_key, new_key) -> None:
     at = bisect.bisect_left(keys, (new_key, i))
     keys.insert(at, (new_key, i))
     ids.insert(at, i)
+
+
+def _drop(keys: list, ids: list, i: int, old_key) -> None:
+    at = bisect.bisect_left(keys, (old_key, i))
+    del keys[at], ids[at]
 
 
 def parse_sort(text: str | None) -> list[tuple[str, bool]]:

@@ -81,6 +81,9 @@ class Case:
     relief_at: datetime | None = None
     resolved_at: datetime | None = None
     comments: list[Comment] = field(default_factory=list)
+    # "restricted": our account may not see it (the per-case endpoints answer 403, search still lists it);
+    # "deleted": gone (404, and out of search). Set through /_sandbox/cases/<n>/access.
+    access: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -88,7 +91,7 @@ class Case:
 
     @property
     def on_team_query(self) -> bool:
-        return any(TEAM_TAG in tag for tag in self.tags)
+        return self.access != "deleted" and any(TEAM_TAG in tag for tag in self.tags)
 
 
 @dataclass
@@ -522,6 +525,15 @@ class World:
             setattr(case, name, value)
         self.cases[case.number] = case
         self.touch_case(case)
+        return case
+
+    def set_case_access(self, number: str, access: str) -> Case:
+        """Restrict, delete or restore a case. Not a change of the case (its modified time stays), but the
+        search index follows it: a deleted case leaves the results, a restored one comes back."""
+        case = self.cases[number]
+        case.access = access
+        self.case_changes.append(case.number)
+        self.changed()
         return case
 
     def close_case(self, number: str) -> Case:

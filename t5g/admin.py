@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from . import admin_beat, notify  # noqa: F401 - admin_beat registers the schedules' admin
-from .models import Notification, Profile, SyncRun, UpstreamWrite
+from .models import FailingRecord, Notification, Profile, SyncRun, UpstreamWrite
 from .sync import registry
 
 
@@ -40,7 +40,9 @@ class SyncRunAdmin(admin.ModelAdmin):
 class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
-    readonly_fields = ["saml_attributes", "groups", "updated_at"]
+    # The subject stays editable: binding an account to an IdP identity by hand (README: Signing in) is setting it.
+    fields = ["saml_subject", "groups", "saml_attributes", "membership_ended_at", "updated_at"]
+    readonly_fields = ["saml_attributes", "groups", "membership_ended_at", "updated_at"]
 
 
 admin.site.unregister(get_user_model())
@@ -59,6 +61,22 @@ class UpstreamWriteAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = ["run"]
     readonly_fields = [f.name for f in UpstreamWrite._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FailingRecord)
+class FailingRecordAdmin(admin.ModelAdmin):
+    """The records jobs cannot read (t5g/sync/failures.py); a job removes a row when it reads the record again."""
+
+    list_display = ["source", "key", "since", "last_failed_at", "failures", "reason"]
+    list_filter = [JobFilter]
+    search_fields = ["key", "reason"]
+    readonly_fields = [f.name for f in FailingRecord._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

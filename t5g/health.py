@@ -66,12 +66,17 @@ class Source(HealthCheck):
     source: str
 
     def run(self) -> None:
-        state = next(f for f in source_freshness() if f.source == self.source)
+        state = next(f for f in source_freshness(failing_records=True) if f.source == self.source)
         if state.failing:
             raise ServiceUnavailable(f"{state.label}: last run failed at {state.last_failure:%Y-%m-%d %H:%M} UTC")
         if state.stale:
             when = f"{state.last_success:%Y-%m-%d %H:%M} UTC" if state.last_success else "never"
             raise ServiceWarning(f"{state.label}: stale, last success {when}")
+        if state.records_failing_long:
+            raise ServiceWarning(
+                f"{state.label}: {state.failing_records} record(s) cannot be read, the first since "
+                f"{state.failing_since:%Y-%m-%d %H:%M} UTC (admin: Failing records)"
+            )
 
 
 @dataclasses.dataclass

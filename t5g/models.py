@@ -63,12 +63,44 @@ class SyncRun(models.Model):
         return self.finished_at - self.started_at if self.finished_at else None
 
 
+class FailingRecord(models.Model):
+    """An upstream record a job could not read on its last try: restricted to our account, deleted, or an error
+    of its own. The run goes on without it and its previous copy stays; it is retried on later runs, and the
+    home page and /health/ show how many records each job cannot read, and since when (t5g/sync/failures.py)."""
+
+    source = models.CharField("job", max_length=20)
+    key = models.CharField(max_length=100, help_text="The case, bug or other record, as the job names it.")
+    reason = models.TextField(help_text="What the upstream answered at the last try.")
+    since = models.DateTimeField(default=timezone.now, help_text="First failure of this streak.")
+    last_failed_at = models.DateTimeField(default=timezone.now)
+    failures = models.PositiveIntegerField(default=1, help_text="Tries that failed in this streak.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "key"], name="failing_record_once_per_job")]
+        ordering = ["source", "since"]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.key} failing since {self.since:%Y-%m-%d %H:%M}"
+
+
 class Profile(models.Model):
-    """What the identity provider said about a user at their last sign-in."""
+    """Who a user is at the identity provider, and what it said about them at their last sign-in."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    # The IdP's stable id for this person (SAML_ATTRIBUTE_ID's value, or the persistent NameID): a SAML
+    # sign-in reaches the user bound to it and no other, whatever their user names.
+    saml_subject = models.CharField(
+        max_length=255,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The IdP's id for this person (SAML_ATTRIBUTE_ID); SAML sign-ins reach only this user.",
+    )
     saml_attributes = models.JSONField(default=dict, blank=True)
     groups = models.JSONField(default=list, blank=True)
+    # Set when a sign-in was refused because the person left the member groups (the user was made inactive
+    # then); a later sign-in as a member makes them active again. An inactive user without it stays out.
+    membership_ended_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Set by every SAML sign-in, which only team members complete (t5g/signins.py): API tokens lapse without it.
     # Not updated_at, which any save of the profile moves.

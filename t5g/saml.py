@@ -4,14 +4,22 @@ that admits the team's members, and the sign-in and sign-out views (routed under
 The configuration is built from settings on first use, never at import: pysaml2 fetches the IdP's
 metadata when a configuration loads, and an IdP that is down must not stop start-up or the health
 check, only sign-in (which then says so).
+
+Who is who: a SAML user is bound to the IdP's stable id for the person (SAML_ATTRIBUTE_ID, kept on
+their Profile), never found by user name, so an IdP user can never become a local account that has
+the same name. Accounts with a usable password (break-glass, `createsuperuser`) are out of SAML's
+reach, and SAML users never get one.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import fcntl
+import hashlib
 import json
 import logging
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -27,26 +35,33 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from djangosaml2 import views as saml_views
-from djangosaml2.backends import Saml2Backend, set_attribute
+from djangosaml2.backends import Saml2Backend
+from djangosaml2.utils import get_location
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor
+from saml2.request import LogoutRequest
+from saml2.saml import NAMEID_FORMAT_PERSISTENT
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from .models import Profile
+from .signals import membership_ended
 
 logger = logging.getLogger(__name__)
 
 XMLSEC_BINARY = "/usr/bin/xmlsec1"
-GROUPS_ATTRIBUTE = "isMemberOf"  # urn:oid:1.3.6.1.4.1.5923.1.5.1.1 under pysaml2's default attribute map
+NAME_ID = "NameID"  # the SAML_ATTRIBUTE_ID that means the persistent NameID rather than an attribute
 CLOCK_SKEW = 60  # seconds of clock difference with the IdP accepted on assertion times
 METADATA_TIMEOUT = 10  # seconds, fetching the IdP's metadata
 CONFIG_TTL = 600  # seconds a loaded configuration (with the IdP's metadata, so its keys) is reused
@@ -57,7 +72,7 @@ class IdPUnavailable(Exception):
 
 
 class NotInGroup(PermissionDenied):
-    """A user the IdP vouched for who is not in the member group."""
+    """A user the IdP vouched for who is in none of the member groups."""
 
 
 def configured() -> bool:
@@ -125,9 +140,13 @@ def saml_config(*, with_idp: bool = True) -> dict:
         "metadata": metadata,
         "accepted_time_diff": CLOCK_SKEW,
         "http_client_timeout": METADATA_TIMEOUT,
+        # Attributes under names in no pysaml2 attribute map (the company IdP's Name="rhatUUID" and
+        # Name="memberOf", NameFormat basic) are kept under those names rather than dropped.
+        "allow_unknown_attributes": True,
         "service": {
             "sp": {
                 "name": "T5G",
+                **_name_id_policy(),
                 "endpoints": {
                     "assertion_consumer_service": [(f"{site}/saml2/acs/", BINDING_HTTP_POST)],
                     "single_logout_service": [
@@ -142,11 +161,55 @@ def saml_config(*, with_idp: bool = True) -> dict:
                 "want_assertions_signed": True,
                 "authn_requests_signed": True,
                 "logout_requests_signed": True,
+                "logout_responses_signed": True,
                 "signing_algorithm": SIG_RSA_SHA256,
                 "digest_algorithm": DIGEST_SHA256,
             }
         },
     }
+
+
+def _name_id_policy() -> dict:
+    """With the NameID as the id, ask for a persistent one: the IdP's default is often transient (new each time)."""
+    if settings.SAML_ATTRIBUTE_ID != NAME_ID:
+        return {}
+    return {
+        "name_id_policy_format": NAMEID_FORMAT_PERSISTENT,
+        "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+        "name_id_format_allow_create": True,
+    }
+
+
+# --- the IdP's signing key, pinned ---------------------------------------------------------------------
+def _der(text: str) -> bytes:
+    """A certificate's DER bytes from PEM or bare base64, as metadata and PEM files carry it."""
+    body = "".join(line for line in text.splitlines() if not line.startswith("-----"))
+    return base64.b64decode("".join(body.split()))
+
+
+def pinned_certificates() -> frozenset[bytes]:
+    """SAML_IDP_CERT_FILE's certificates (DER); empty when none is pinned."""
+    if not settings.SAML_IDP_CERT_FILE:
+        return frozenset()
+    try:
+        pem = Path(settings.SAML_IDP_CERT_FILE).read_text()
+    except OSError as exc:
+        raise IdPUnavailable(f"cannot read SAML_IDP_CERT_FILE: {exc}") from exc
+    blocks = re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", pem, re.S)
+    if not blocks:
+        raise IdPUnavailable("no certificate in SAML_IDP_CERT_FILE")
+    return frozenset(_der(block) for block in blocks)
+
+
+def check_pinned(sp_config: SPConfig, pinned: frozenset[bytes]) -> None:
+    """Every signing key the IdP's metadata names must be pinned: pysaml2 trusts a signature by any of them, so
+    one key added by whoever could alter the metadata would be enough to sign anyone in."""
+    if not pinned:
+        return
+    for entity_id in sp_config.metadata.identity_providers():
+        named = {_der(cert) for _, cert in sp_config.metadata.certs(entity_id, "any", "signing")}
+        if not named or not named <= pinned:
+            raise IdPUnavailable(f"the signing key in {entity_id}'s metadata is not the one in SAML_IDP_CERT_FILE")
 
 
 _loaded: dict[str, tuple[float, SPConfig]] = {}
@@ -162,7 +225,8 @@ def config_loader(request: HttpRequest | None = None) -> SPConfig:
     if not configured():
         raise IdPUnavailable("SAML is not configured")
     config = saml_config()
-    key = json.dumps(config, sort_keys=True)
+    pinned = pinned_certificates()
+    key = json.dumps([config, sorted(hashlib.sha256(c).hexdigest() for c in pinned)], sort_keys=True)
     with _loaded_lock:
         loaded = _loaded.get(key)
     if loaded and time.monotonic() - loaded[0] < CONFIG_TTL:
@@ -171,40 +235,264 @@ def config_loader(request: HttpRequest | None = None) -> SPConfig:
         sp_config = SPConfig().load(copy.deepcopy(config))
     except Exception as exc:  # noqa: BLE001 - pysaml2 raises anything from network errors to XML parse errors
         raise IdPUnavailable(f"cannot load the IdP's metadata: {type(exc).__name__}: {exc}") from exc
+    check_pinned(sp_config, pinned)
     with _loaded_lock:
         _loaded.clear()  # one configuration is in use at a time
         _loaded[key] = (time.monotonic(), sp_config)
     return sp_config
 
 
-# --- who gets in -----------------------------------------------------------------------------------------------
+# --- groups -----------------------------------------------------------------------------------------------------
+RDN = tuple[tuple[str, str], ...]  # one part of a DN: its (type, value) pairs, sorted, types lower-case
+_ATTRIBUTE_TYPE = re.compile(r"[a-z][a-z0-9-]*|[0-9]+(?:\.[0-9]+)*")
+_HEX_PAIR = re.compile(r"[0-9A-Fa-f]{2}")
+_TYPE_ALIASES = {"commonname": "cn", "2.5.4.3": "cn"}
+
+
+def parse_dn(text: str) -> tuple[RDN, ...] | None:
+    """An LDAP DN (RFC 4514: cn=t5g-team,ou=groups,dc=example,dc=com) as its RDNs, the group's own first;
+    None when `text` is not one (a plain group name)."""
+    rdns: list[RDN] = []
+    pairs: list[tuple[str, str]] = []
+    kind: str | None = None
+    value = bytearray()
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if kind is None:  # reading a type, up to its "="
+            if char == "=":
+                kind = value.decode().strip().lower()
+                kind = _TYPE_ALIASES.get(kind, kind)
+                value.clear()
+                if not _ATTRIBUTE_TYPE.fullmatch(kind):
+                    return None
+            elif char in ',+"\\':
+                return None
+            else:
+                value += char.encode()
+        elif char == "\\":  # an escaped character, or two hex digits for a byte of UTF-8
+            if _HEX_PAIR.fullmatch(text[i + 1 : i + 3]):
+                value.append(int(text[i + 1 : i + 3], 16))
+                i += 2
+            elif i + 1 < len(text):
+                value += text[i + 1].encode()
+                i += 1
+            else:
+                return None
+        elif char in ",+":
+            if not _add_pair(pairs, kind, value):
+                return None
+            kind = None
+            if char == ",":
+                rdns.append(tuple(sorted(pairs)))
+                pairs = []
+        else:
+            value += char.encode()
+        i += 1
+    if kind is None or not _add_pair(pairs, kind, value):
+        return None
+    rdns.append(tuple(sorted(pairs)))
+    return tuple(rdns)
+
+
+def _add_pair(pairs: list[tuple[str, str]], kind: str, value: bytearray) -> bool:
+    try:
+        text = value.decode().strip()
+    except UnicodeDecodeError:
+        return False
+    value.clear()
+    pairs.append((kind, text))
+    return bool(text)
+
+
+def group_matches(value: str, wanted: str) -> bool:
+    """The IdP's group `value` is the group `wanted`: the same text, or a DN whose own part is cn=`wanted`
+    (cn=t5g-team,ou=groups,... is t5g-team), or the same DN. Never a part of a name: cn=t5g-team-old and
+    cn=alumni,ou=t5g-team are other groups."""
+    if value == wanted:
+        return True
+    dn = parse_dn(value)
+    if dn is None:
+        return False
+    wanted_dn = parse_dn(wanted)
+    if wanted_dn is not None:
+        return dn == wanted_dn
+    return dn[0] == (("cn", wanted),)
+
+
+def group_name(value: str) -> str:
+    """A group as people name it: a DN's cn, any other value as it is."""
+    dn = parse_dn(value)
+    if dn is not None and len(dn[0]) == 1 and dn[0][0][0] == "cn":
+        return dn[0][0][1]
+    return value
+
+
 def groups_of(attributes: dict) -> list[str]:
-    return [str(g) for g in attributes.get(GROUPS_ATTRIBUTE, [])]
+    return [str(g) for g in attributes.get(settings.SAML_ATTRIBUTE_GROUPS, [])]
+
+
+def in_groups(attributes: dict, wanted: list[str]) -> bool:
+    return any(group_matches(value, group) for value in groups_of(attributes) for group in wanted)
 
 
 def is_member(attributes: dict) -> bool:
-    # Exact match: "t5g-team-old" or "xt5g-team" is another group.
-    return settings.SAML_MEMBER_GROUP in groups_of(attributes)
+    return in_groups(attributes, settings.SAML_MEMBER_GROUPS)
+
+
+def is_admin(attributes: dict) -> bool:
+    return in_groups(attributes, settings.SAML_ADMIN_GROUPS)
+
+
+# --- who is who ---------------------------------------------------------------------------------------------------
+SUBJECT_LENGTH = Profile._meta.get_field("saml_subject").max_length
+
+
+def subject_of(session_info: dict) -> str | None:
+    """The IdP's stable id for the person signing in (SAML_ATTRIBUTE_ID), or None when its answer has none."""
+    if settings.SAML_ATTRIBUTE_ID == NAME_ID:
+        name_id = session_info.get("name_id")
+        # A transient NameID is new at every sign-in, and an e-mail address can pass to someone else.
+        if name_id is None or name_id.format != NAMEID_FORMAT_PERSISTENT:
+            return None
+        subject = (name_id.text or "").strip()
+    else:
+        values = session_info.get("ava", {}).get(settings.SAML_ATTRIBUTE_ID) or []
+        if len(values) != 1:  # none, or an ambiguous several
+            return None
+        subject = str(values[0]).strip()
+    return subject if 0 < len(subject) <= SUBJECT_LENGTH else None
+
+
+def first_value(attributes: dict, name: str) -> str:
+    values = attributes.get(name) if name else None
+    return str(values[0]).strip() if values else ""
+
+
+def free_username(wanted: str, *, user_pk: int | None = None) -> str:
+    """`wanted`, or `wanted`+saml, +saml2, ... when another account has it: a SAML user never takes a name over."""
+    User = auth.get_user_model()
+    base = wanted[: User._meta.get_field("username").max_length - 10]
+    others = User.objects.exclude(pk=user_pk) if user_pk else User.objects.all()
+    candidate, n = base, 1
+    while others.filter(username=candidate).exists():
+        candidate = f"{base}+saml{n if n > 1 else ''}"
+        n += 1
+    return candidate
+
+
+def earlier_saml_user(attributes: dict) -> AbstractBaseUser | None:
+    """The account an earlier T5G (which found users by user name) made at this person's SAML sign-in, when
+    binding it is safe: it has the profile that sign-in made, is bound to no one, and has no usable password
+    (so it was never a break-glass account)."""
+    username = first_value(attributes, settings.SAML_ATTRIBUTE_USERNAME)
+    if not username:
+        return None
+    User = auth.get_user_model()
+    user = User.objects.filter(username=username, profile__isnull=False, profile__saml_subject__isnull=True).first()
+    return None if user is None or user.has_usable_password() else user
+
+
+def bound_user(subject: str, attributes: dict, *, create: bool) -> AbstractBaseUser | None:
+    """The user bound to `subject`; else an earlier SAML user bound now, or a new user."""
+    profile = Profile.objects.select_related("user").filter(saml_subject=subject).first()
+    if profile is not None:
+        return profile.user
+    try:
+        with transaction.atomic():
+            user = earlier_saml_user(attributes)
+            if user is None:
+                if not create:
+                    return None
+                username = first_value(attributes, settings.SAML_ATTRIBUTE_USERNAME) or "user"
+                user = auth.get_user_model()(username=free_username(username))
+                user.set_unusable_password()
+                user.save()
+            Profile.objects.update_or_create(user=user, defaults={"saml_subject": subject})
+    except IntegrityError:  # a sign-in alongside this one bound the subject (or took the name) first
+        profile = Profile.objects.select_related("user").filter(saml_subject=subject).first()
+        return profile.user if profile else None
+    return user
+
+
+def update_user(user: AbstractBaseUser, attributes: dict) -> None:
+    """The IdP is the authority on a SAML user's name, e-mail and rights: set from its answer at every sign-in
+    (losing the admin group takes the rights away)."""
+    wanted = first_value(attributes, settings.SAML_ATTRIBUTE_USERNAME)
+    if wanted and user.username != wanted and not user.username.startswith(f"{wanted}+saml"):
+        user.username = free_username(wanted, user_pk=user.pk)
+    for field, attribute in (
+        ("email", settings.SAML_ATTRIBUTE_EMAIL),
+        ("first_name", settings.SAML_ATTRIBUTE_FIRST_NAME),
+        ("last_name", settings.SAML_ATTRIBUTE_LAST_NAME),
+    ):
+        if value := first_value(attributes, attribute):
+            setattr(user, field, value[: user._meta.get_field(field).max_length])
+    user.is_staff = user.is_superuser = is_admin(attributes)
+    user.is_active = True
+    user.save()
+    profile = user.profile
+    profile.saml_attributes = attributes
+    profile.groups = [group_name(g) for g in groups_of(attributes)]
+    profile.membership_ended_at = None
+    profile.save()
+
+
+def end_membership(subject: str) -> None:
+    """The person left the member groups: their user is made inactive, which ends their sessions at their next
+    request, and the apps are told (membership_ended: the api app revokes their tokens)."""
+    profile = Profile.objects.select_related("user").filter(saml_subject=subject).first()
+    if profile is None:
+        return  # never signed in: nothing to end
+    user = profile.user
+    if user.has_usable_password():
+        logger.warning("User #%s is bound to an IdP id but has a password: SAML leaves it alone", user.pk)
+        return
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        # Only a user this made inactive comes back as a member: one an administrator made inactive stays so.
+        profile.membership_ended_at = timezone.now()
+        profile.save(update_fields=["membership_ended_at", "updated_at"])
+        logger.warning("User #%s made inactive: no longer in the member groups", user.pk)
+    membership_ended.send(sender=SamlBackend, user=user)
 
 
 class SamlBackend(Saml2Backend):
-    """Admits members of SAML_MEMBER_GROUP; SAML_ADMIN_GROUP makes staff and superusers."""
+    """Signs members of SAML_MEMBER_GROUPS in as the user bound to their IdP id; SAML_ADMIN_GROUPS makes staff
+    and superusers. djangosaml2's own lookup (a user by user name) is never used."""
 
-    def is_authorized(
-        self, attributes: dict, attribute_mapping: dict, idp_entityid: str, assertion_info: dict, **kwargs
+    def authenticate(
+        self, request, session_info=None, attribute_mapping=None, create_unknown_user=True, assertion_info=None, **kw
     ):
-        return is_member(attributes)
-
-    def _update_user(self, user, attributes: dict, attribute_mapping: dict, force_save: bool = False):
-        admin = settings.SAML_ADMIN_GROUP in groups_of(attributes)
-        # The IdP is the authority on both: losing the group takes the rights away at the next sign-in.
-        changed = set_attribute(user, "is_staff", admin)
-        changed = set_attribute(user, "is_superuser", admin) or changed
-        user = super()._update_user(user, attributes, attribute_mapping, force_save=force_save or changed)
-        Profile.objects.update_or_create(
-            user=user, defaults={"saml_attributes": attributes, "groups": groups_of(attributes)}
-        )
+        if not session_info or "ava" not in session_info:
+            return None  # a password sign-in: ModelBackend's
+        attributes = session_info["ava"]
+        subject = subject_of(session_info)
+        if subject is None:
+            logger.warning("Sign-in refused: the IdP's answer has no single %s", _subject_description())
+            return None
+        if not is_member(attributes):
+            end_membership(subject)
+            return None
+        user = bound_user(subject, attributes, create=create_unknown_user)
+        if user is None:
+            return None
+        if user.has_usable_password():
+            # Break-glass accounts are out of SAML's reach, even one bound by hand.
+            logger.warning("Sign-in refused: user #%s has a password, and SAML signs in to no such account", user.pk)
+            return None
+        if not user.is_active and user.profile.membership_ended_at is None:
+            logger.warning("Sign-in refused: user #%s was made inactive by an administrator", user.pk)
+            return None
+        update_user(user, attributes)
         return user
+
+
+def _subject_description() -> str:
+    if settings.SAML_ATTRIBUTE_ID == NAME_ID:
+        return "persistent NameID"
+    return f"{settings.SAML_ATTRIBUTE_ID} attribute (SAML_ATTRIBUTE_ID)"
 
 
 # --- views ---------------------------------------------------------------------------------------------------
@@ -240,7 +528,7 @@ class AcsView(saml_views.AssertionConsumerServiceView):
         )
         if user is None:
             if not is_member(session_info.get("ava", {})):
-                raise NotInGroup(settings.SAML_MEMBER_GROUP)
+                raise NotInGroup(", ".join(settings.SAML_MEMBER_GROUPS))
             raise PermissionDenied("no user could be signed in")
         auth.login(request, user)
         saml_views._set_subject_id(request.saml_session, session_info["name_id"])
@@ -249,10 +537,16 @@ class AcsView(saml_views.AssertionConsumerServiceView):
     def handle_acs_failure(self, request, exception=None, status=403, **kwargs):
         if not request.user.is_authenticated:
             request.saml_session.flush()  # nothing of a refused sign-in stays
-        group = settings.SAML_MEMBER_GROUP if isinstance(exception, NotInGroup) else None
-        if group:
-            logger.warning("Sign-in refused: the account is not in the group %s", group)
-        return render(request, "t5g/saml_refused.html", {"group": group}, status=status)
+        groups = settings.SAML_MEMBER_GROUPS if isinstance(exception, NotInGroup) else []
+        if groups:
+            logger.warning("Sign-in refused: the account is not in %s", _groups_text(groups))
+        return render(request, "t5g/saml_refused.html", {"groups": groups}, status=status)
+
+
+def _groups_text(groups: list[str]) -> str:
+    if len(groups) == 1:
+        return f"the group {groups[0]}"
+    return "any of the groups " + ", ".join(groups)
 
 
 class SloView(saml_views.LogoutInitView):
@@ -262,10 +556,75 @@ class SloView(saml_views.LogoutInitView):
         return self.get(request, *args, **kwargs)
 
 
+class LogoutServiceView(saml_views.LogoutView):
+    """The single logout service: the IdP's answer to a sign-out started here, or a sign-out the IdP starts.
+
+    djangosaml2's own signs the browser out on any LogoutRequest, signed or not and whoever it names, and on
+    any LogoutResponse: a link on any site could sign a user out. Here a LogoutRequest counts only when the
+    IdP signed it and it names this session's user, and a LogoutResponse only ends a sign-out that already
+    happened here (ours signs out locally before it goes to the IdP).
+    """
+
+    def do_logout_service(self, request, data, binding, *args, **kwargs):
+        if "SAMLRequest" in data:
+            return self.logout_request(request, data, binding)
+        if "SAMLResponse" in data and request.user.is_authenticated:
+            logger.warning("Single logout: a LogoutResponse reached a signed-in session; it answers no sign-out here")
+            return _logout_refused(request)
+        return super().do_logout_service(request, data, binding, *args, **kwargs)
+
+    def logout_request(self, request, data, binding) -> HttpResponse:
+        state, client = self.get_state_client(request)
+        try:
+            message = verified_logout_request(client, data, binding)
+        except Exception as exc:  # noqa: BLE001 - pysaml2 refuses with many exception types
+            logger.warning("Single logout: refused a LogoutRequest not signed by the IdP (%s)", type(exc).__name__)
+            return _logout_refused(request)
+        subject_id = saml_views._get_subject_id(request.saml_session)
+        ours = subject_id is not None and request.user.is_authenticated and message.name_id == subject_id
+        # pysaml2 answers the IdP: success for this session's user, "unknown principal" for anyone else.
+        http_info = client.handle_logout_request(
+            data["SAMLRequest"], subject_id, binding, relay_state=data.get("RelayState", "")
+        )
+        state.sync()
+        if ours:
+            auth.logout(request)
+            request.saml_session.flush()
+        else:
+            logger.warning("Single logout: a signed LogoutRequest named another user; no one was signed out")
+        if http_info.get("method") == "POST" and "data" in http_info:
+            return HttpResponse(http_info["data"])
+        return HttpResponseRedirect(get_location(http_info))
+
+
+def verified_logout_request(client, data: dict, binding: str):
+    """The LogoutRequest in `data`, once its signature (embedded, or SigAlg/Signature with HTTP-Redirect) is
+    the IdP's; raises otherwise (pysaml2 checks a request's signature only when told it must)."""
+    receivers = client.config.endpoint("single_logout_service", binding, "sp")
+    request = LogoutRequest(client.sec, receivers, client.config.attribute_converters, timeslack=CLOCK_SKEW)
+    xml = client.unravel(data["SAMLRequest"], binding, LogoutRequest.msgtype)
+    loaded = request.loads(
+        xml,
+        binding,
+        origdoc=data["SAMLRequest"],
+        must=True,
+        relay_state=data.get("RelayState"),
+        sigalg=data.get("SigAlg"),
+        signature=data.get("Signature"),
+    )
+    if not loaded.verify():
+        raise PermissionDenied("the LogoutRequest was issued too long ago or in the future")
+    return loaded.message
+
+
+def _logout_refused(request: HttpRequest) -> HttpResponse:
+    return render(request, "t5g/saml_logout_refused.html", status=400)
+
+
 _login = saml_views.LoginView.as_view()
 _acs = AcsView.as_view()
 _slo = SloView.as_view()
-_logout_service = saml_views.LogoutView.as_view()
+_logout_service = LogoutServiceView.as_view()
 
 
 @_public
@@ -349,7 +708,7 @@ def admin_login(request: HttpRequest) -> HttpResponse:
         if request.user.is_staff:
             return redirect("admin:index")
         # Sending a signed-in non-administrator to sign in again would loop back here.
-        return render(request, "t5g/saml_refused.html", {"admin_group": settings.SAML_ADMIN_GROUP}, status=403)
+        return render(request, "t5g/saml_refused.html", {"admin_groups": settings.SAML_ADMIN_GROUPS}, status=403)
     return redirect_to_login(request.GET.get("next") or "/admin/", settings.LOGIN_URL)
 
 

@@ -6,6 +6,7 @@ import; it is recorded in SETTINGS_ERRORS and reported by the system check
 in t5g/checks.py, which names the variable and stops start-up.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from ipaddress import ip_network
@@ -13,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import environ
+from cryptography import x509
 
 from t5g.log import logging_config
 
@@ -38,6 +40,47 @@ def _env(name: str, cast: str = "str", default=None):
     except Exception as exc:  # noqa: BLE001 - any parse error is reported by the check
         SETTINGS_ERRORS.append((name, f"cannot read {raw!r}: {exc}"))
         return default
+
+
+def _is_loopback(url: str) -> bool:
+    """http://127.0.0.1, localhost or [::1]: a service on this machine."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _pem_certificates_problem(path: str) -> str:
+    """Why the file is not one or more PEM certificates ("" when it is)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return f"cannot read {path!r}: {exc.strerror or exc}"
+    try:
+        x509.load_pem_x509_certificates(data)
+    except ValueError:
+        return f"no PEM certificate in {path!r}"
+    return ""
+
+
+def _groups(many: tuple[str, str], one: tuple[str, str], *, default: str) -> list[str]:
+    """The groups a setting names (SAML_MEMBER_GROUPS), else the one group of its older form (SAML_MEMBER_GROUP).
+
+    Each is (name, value). Groups are comma-separated, or ";"-separated when a DN (which has commas) is among them.
+    """
+    (name, text), (old_name, single) = (many[0], many[1].strip()), (one[0], one[1].strip())
+    if text and single:
+        SETTINGS_ERRORS.append((old_name, f"set {name} or the older {old_name}, not both"))
+    if not text:
+        return [single or default]  # one group, commas and all: it may be a DN
+    separator = ";" if ";" in text else ","
+    groups = [group.strip() for group in text.split(separator) if group.strip()]
+    if not groups:
+        SETTINGS_ERRORS.append((name, f"names no group: {text!r}"))
+    return groups
 
 
 # --- Core -------------------------------------------------------------------
@@ -174,6 +217,23 @@ if SAML_IDP_METADATA_URL and urlsplit(SAML_IDP_METADATA_URL).scheme not in ("htt
     SETTINGS_ERRORS.append(("SAML_IDP_METADATA_URL", f"must be an http(s) URL, got {SAML_IDP_METADATA_URL!r}"))
 if SAML_IDP_METADATA_FILE and not Path(SAML_IDP_METADATA_FILE).is_file():
     SETTINGS_ERRORS.append(("SAML_IDP_METADATA_FILE", f"no such file: {SAML_IDP_METADATA_FILE!r}"))
+# The IdP's signing certificate(s), PEM: when set, every signing key the IdP's metadata names must be one of
+# these, so metadata fetched over an insecure network (or an IdP whose key was swapped) cannot sign anyone in.
+SAML_IDP_CERT_FILE = _env("SAML_IDP_CERT_FILE", "str", "")
+if SAML_IDP_CERT_FILE:
+    _problem = _pem_certificates_problem(SAML_IDP_CERT_FILE)
+    if _problem:
+        SETTINGS_ERRORS.append(("SAML_IDP_CERT_FILE", _problem))
+# Metadata carries the keys every sign-in is checked with: over plain http a network attacker could put in
+# their own. A sandbox on this machine is the exception.
+if (
+    urlsplit(SAML_IDP_METADATA_URL).scheme == "http"
+    and not _is_loopback(SAML_IDP_METADATA_URL)
+    and not SAML_IDP_CERT_FILE
+):
+    SETTINGS_ERRORS.append(
+        ("SAML_IDP_METADATA_URL", "must be https:// (or pin the IdP's signing certificate with SAML_IDP_CERT_FILE)")
+    )
 # The SP's signing key and certificate; unset, a self-signed pair is made once under var/saml/.
 SAML_KEY_FILE = _env("SAML_KEY_FILE", "str", "")
 SAML_CERT_FILE = _env("SAML_CERT_FILE", "str", "")
@@ -182,11 +242,36 @@ for _name, _file in (("SAML_KEY_FILE", SAML_KEY_FILE), ("SAML_CERT_FILE", SAML_C
         SETTINGS_ERRORS.append((_name, f"no such file: {_file!r}"))
 if bool(SAML_KEY_FILE) != bool(SAML_CERT_FILE):
     SETTINGS_ERRORS.append(("SAML_CERT_FILE", "SAML_KEY_FILE and SAML_CERT_FILE go together"))
-# Group names as the IdP sends them in isMemberOf, matched exactly.
-SAML_MEMBER_GROUP = _env("SAML_MEMBER_GROUP", "str", "t5g-team").strip()
-if not SAML_MEMBER_GROUP:
-    SETTINGS_ERRORS.append(("SAML_MEMBER_GROUP", "must name the group whose members may sign in"))
-SAML_ADMIN_GROUP = _env("SAML_ADMIN_GROUP", "str", "t5g-admins").strip()
+# Which of the IdP's attributes say what (names as pysaml2 reads them: the Name, or the friendly name of an
+# attribute it knows by urn:oid). The defaults are the company IdP's. SAML_ATTRIBUTE_ID is the stable id a
+# user is bound to (never their user name, which can be reused); "NameID" means the persistent NameID.
+SAML_ATTRIBUTE_ID = _env("SAML_ATTRIBUTE_ID", "str", "rhatUUID").strip()
+SAML_ATTRIBUTE_USERNAME = _env("SAML_ATTRIBUTE_USERNAME", "str", "uid").strip()
+SAML_ATTRIBUTE_EMAIL = _env("SAML_ATTRIBUTE_EMAIL", "str", "mail").strip()
+SAML_ATTRIBUTE_FIRST_NAME = _env("SAML_ATTRIBUTE_FIRST_NAME", "str", "givenName").strip()
+SAML_ATTRIBUTE_LAST_NAME = _env("SAML_ATTRIBUTE_LAST_NAME", "str", "sn").strip()
+SAML_ATTRIBUTE_GROUPS = _env("SAML_ATTRIBUTE_GROUPS", "str", "memberOf").strip()
+for _name, _value in (
+    ("SAML_ATTRIBUTE_ID", SAML_ATTRIBUTE_ID),
+    ("SAML_ATTRIBUTE_USERNAME", SAML_ATTRIBUTE_USERNAME),
+    ("SAML_ATTRIBUTE_GROUPS", SAML_ATTRIBUTE_GROUPS),
+):
+    if not _value:
+        SETTINGS_ERRORS.append((_name, "must name one of the IdP's attributes"))
+# Groups as the IdP sends them: a value matches a name here exactly, or when it is a DN whose cn is that name
+# (cn=t5g-team,ou=groups,dc=example,dc=com is t5g-team; never a part of a name). A list is comma-separated;
+# to give whole DNs, separate them with ";". SAML_MEMBER_GROUP and SAML_ADMIN_GROUP (one group each) are the
+# older names, still read.
+SAML_MEMBER_GROUPS = _groups(
+    ("SAML_MEMBER_GROUPS", _env("SAML_MEMBER_GROUPS", "str", "")),
+    ("SAML_MEMBER_GROUP", _env("SAML_MEMBER_GROUP", "str", "")),
+    default="t5g-team",
+)
+SAML_ADMIN_GROUPS = _groups(
+    ("SAML_ADMIN_GROUPS", _env("SAML_ADMIN_GROUPS", "str", "")),
+    ("SAML_ADMIN_GROUP", _env("SAML_ADMIN_GROUP", "str", "")),
+    default="t5g-admins",
+)
 # Break-glass: a password sign-in at /login/ for staff users, for when the IdP is out of reach.
 LOCAL_LOGIN = _env("LOCAL_LOGIN", "bool", False)
 # Its lockout (django-axes, for /login/ only: t5g/signins.py): after this many failed passwords from one address,
@@ -230,14 +315,10 @@ AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "t5g.sam
 SAML_CONFIG_LOADER = "t5g.saml.config_loader"
 SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 SAML_LOGOUT_REQUEST_PREFERRED_BINDING = SAML_DEFAULT_BINDING
-SAML_DJANGO_USER_MAIN_ATTRIBUTE = "username"
+# t5g.saml.SamlBackend finds users by the id on their profile (SAML_ATTRIBUTE_ID), never by user name, and
+# reads the SAML_ATTRIBUTE_* settings itself: djangosaml2's SAML_DJANGO_USER_MAIN_ATTRIBUTE and
+# SAML_ATTRIBUTE_MAPPING are not used.
 SAML_CREATE_UNKNOWN_USER = True
-SAML_ATTRIBUTE_MAPPING = {
-    "uid": ("username",),
-    "mail": ("email",),
-    "givenName": ("first_name",),
-    "sn": ("last_name",),
-}
 # The IdP's response arrives by a cross-site POST, which carries djangosaml2's cookie only when it is
 # SameSite=None, and Chromium drops SameSite=None cookies that are not Secure (djangosaml2 makes it
 # Secure with SESSION_COOKIE_SECURE). Without Secure, Lax works only when the IdP is same-site.

@@ -24,7 +24,8 @@ NS = {
     "saml": "urn:oasis:names:tc:SAML:2.0:assertion",
     "samlp": "urn:oasis:names:tc:SAML:2.0:protocol",
 }
-GROUPS_OID = "urn:oid:1.3.6.1.4.1.5923.1.5.1.1"
+GROUPS_OID = "urn:oid:1.3.6.1.4.1.5923.1.5.1.1"  # isMemberOf, the eduperson shape's groups
+GROUPS_NAMES = (GROUPS_OID, "memberOf")  # the attribute's Name in either of the sandbox IdP's shapes
 
 
 def register_sp(client, sandbox) -> None:
@@ -99,11 +100,12 @@ def set_name_id(text: str) -> Callable[[str], str]:
 
 
 def set_groups(*groups: str) -> Callable[[str], str]:
-    """The isMemberOf values replaced by `groups`."""
+    """The groups attribute's values (isMemberOf or memberOf) replaced by `groups`."""
 
     def values(match: re.Match) -> str:
         first = re.search(r"(<(\w+:)?AttributeValue\b[^>]*>)[^<]*(</\2AttributeValue>)", match[2])
         return match[1] + "".join(f"{first[1]}{escape(g)}{first[3]}" for g in groups) + match[3]
 
-    attribute = rf'(<(?:\w+:)?Attribute\b[^>]*Name="{GROUPS_OID}"[^>]*>)(.*?)(</(?:\w+:)?Attribute>)'
+    names = "|".join(GROUPS_NAMES)
+    attribute = rf'(<(?:\w+:)?Attribute\b[^>]*\bName="(?:{names})"[^>]*>)(.*?)(</(?:\w+:)?Attribute>)'
     return lambda xml: _sub(attribute, values, xml)

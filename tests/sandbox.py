@@ -6,17 +6,26 @@ import sys
 
 import requests
 
+from sandbox import idp_shapes
 from tests.processes import Process, free_port, wait_for
 
 
 class Sandbox:
-    def __init__(self, *, log_dir, cases: int = 300, seed: int = 1, jira_flavor: str = "cloud"):
+    def __init__(
+        self,
+        *,
+        log_dir,
+        cases: int = 300,
+        seed: int = 1,
+        jira_flavor: str = "cloud",
+        idp_shape: str = idp_shapes.DEFAULT,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = Process(
             f"sandbox-{self.port}",
             [sys.executable, "-m", "sandbox", "--port", str(self.port),
-             "--cases", str(cases), "--seed", str(seed), "--jira-flavor", jira_flavor],
+             "--cases", str(cases), "--seed", str(seed), "--jira-flavor", jira_flavor, "--idp-shape", idp_shape],
             log_dir=log_dir,
         )  # fmt: skip
         self.process.wait_for_log("Sandbox ready", timeout=120)
@@ -39,6 +48,10 @@ class Sandbox:
 
     def faults(self, *rules: dict) -> None:
         requests.post(f"{self.url}/_sandbox/faults", json=list(rules), timeout=10).raise_for_status()
+
+    def idp_shape(self, shape: str) -> None:
+        """What the IdP's next answers carry: the company's attributes or eduPerson's (sandbox/idp_shapes.py)."""
+        requests.post(f"{self.url}/_sandbox/idp", json={"shape": shape}, timeout=10).raise_for_status()
 
     def churn(self, count: int) -> list[str]:
         return requests.post(f"{self.url}/_sandbox/churn", json={"count": count}, timeout=60).json()["changed"]

@@ -142,6 +142,11 @@ def test_it_never_creates_a_second_card_after_an_ambiguous_answer_while_search_l
     assert again.unchanged >= 1  # found in JIRA, recorded, not created again
     assert CardIntent.objects.get(pk=ambiguous.pk).state == "created"
     assert set(numbers) <= set(todo)
+    # The card found is the lost create's: it gets the steps that never ran after it, as a card made at once does.
+    key = CardIntent.objects.get(pk=ambiguous.pk).key
+    assert jira(automation).issue(key).fields.status.name == settings.JIRA_INITIAL_STATUS
+    links = [link.object.title for link in jira(automation).remote_links(key)]
+    assert "Support Case" in links
 
 
 def test_it_warns_when_jira_refuses_a_card_and_creates_it_once_after_the_settle_window(automation, team, settings):

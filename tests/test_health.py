@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from t5g.models import SyncRun
+from t5g.models import FailingRecord, SyncRun
 from t5g.sync.registry import refreshed
 from t5g.sync.schedules import setup_schedules
 from tests.processes import celery_worker, web_server
@@ -81,6 +81,19 @@ def test_it_warns_about_a_source_that_never_synced():
     beat_ran()
     response = monitor().get("/health/?format=json")
     assert check(response, "Source(source='stats')") == "Warning: Stats: stale, last success never"
+
+
+def test_it_warns_about_records_a_source_cannot_read_for_more_than_a_day():
+    healthy_sources()
+    beat_ran()
+    now = timezone.now()
+    FailingRecord.objects.create(source="issues", key="01000001", reason="HTTP 403", since=now - timedelta(hours=2))
+    FailingRecord.objects.create(source="details", key="01000002", reason="HTTP 404", since=now - timedelta(days=2))
+    response = monitor().get("/health/?format=json")
+    assert check(response, "Source(source='issues')") == "OK"  # a refusal of a few hours: shown on the home page
+    assert check(response, "Source(source='details')").startswith(
+        "Warning: Details: 1 record(s) cannot be read, the first since"
+    )
 
 
 def test_it_keeps_readiness_to_what_pages_need():

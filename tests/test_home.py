@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cards.models import Card
 from t5g.cache import bump
-from t5g.models import SyncRun
+from t5g.models import FailingRecord, SyncRun
 from tests.factories import make_case
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +52,13 @@ def test_it_sets_security_headers(admin_client):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_it_shows_the_records_a_job_cannot_read_and_since_when(admin_client):
+    now = timezone.now()
+    SyncRun.objects.create(source="details", trigger="schedule", outcome="success", finished_at=now)
+    FailingRecord.objects.create(source="details", key="01000001", reason="HTTP 403", since=now - timedelta(days=3))
+    FailingRecord.objects.create(source="details", key="01000002", reason="HTTP 404", since=now - timedelta(hours=1))
+    page = admin_client.get("/").content.decode()
+    assert '<span class="failing">2 records cannot be read (kept as last read), since' in page
+    assert "3\xa0days ago" in page

@@ -1,23 +1,41 @@
-"""SAML sign-in against the real sandbox IdP, with T5G under Django's test client."""
+"""SAML sign-in against the real sandbox IdP, with T5G under Django's test client.
+
+The `idp` fixture runs each test against both of the IdP's attribute shapes (sandbox/idp_shapes.py): the
+company's (rhatUUID, memberOf DNs, plain names) and eduPerson's (isMemberOf names, urn:oid names, the
+persistent NameID as the id), T5G reading each with the settings `sandbox.environment` gives for it.
+"""
 
 import base64
 import os
 import subprocess
 import sys
+import textwrap
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
 import pytest
 import requests
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
+from django.utils import timezone
+from saml2.ident import decode as saml_decode
+from saml2.s_utils import deflate_and_base64_encode
+from saml2.saml import NAMEID_FORMAT_TRANSIENT, Issuer, NameID
+from saml2.samlp import LogoutRequest
+from saml2.time_util import instant
 from saml2.xmldsig import SIG_RSA_SHA256
 
-from sandbox import environment
+from api.auth import new_key
+from api.models import ApiToken
+from sandbox import environment, idp_shapes
+from t5g.models import Profile
+from t5g.saml import group_matches, write_key_pair
 from tests.processes import BASE_DIR, free_port
 from tests.saml import (
     ACS,
     NS,
+    SITE,
     edited,
     idp_response,
     open_idp_login,
@@ -28,22 +46,31 @@ from tests.saml import (
     sign_in,
     strip_signatures,
 )
+from tests.test_settings import run_check
 
 User = get_user_model()
 pytestmark = pytest.mark.django_db
 MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
 
 
-@pytest.fixture
-def idp(settings, sandbox, client):
-    """T5G at http://testserver signing in against the sandbox IdP, which knows our metadata."""
+@pytest.fixture(params=idp_shapes.SHAPES)
+def idp(request, settings, sandbox, client):
+    """T5G at http://testserver signing in against the sandbox IdP, which knows our metadata, in each shape."""
+    sandbox.idp_shape(request.param)
     settings.SITE_URL = "http://testserver"
-    settings.SAML_IDP_METADATA_URL = environment(sandbox.url)["SAML_IDP_METADATA_URL"]
+    for name, value in environment(sandbox.url, idp_shape=request.param).items():
+        if name.startswith("SAML_"):  # only settings change between the shapes
+            setattr(settings, name, value)
     settings.SAML_IDP_METADATA_FILE = ""
     settings.LOGIN_URL = "saml2_login"  # what settings.py picks when an IdP is configured
     settings.LOCAL_LOGIN = False
     register_sp(client, sandbox)
-    return sandbox
+    yield sandbox
+    sandbox.idp_shape(idp_shapes.DEFAULT)
+
+
+only_company = pytest.mark.parametrize("idp", [idp_shapes.COMPANY], indirect=True)
+only_eduperson = pytest.mark.parametrize("idp", [idp_shapes.EDUPERSON], indirect=True)
 
 
 def signed_in(client):
@@ -99,7 +126,7 @@ def test_it_refuses_someone_outside_the_member_group(idp, client):
 
 @pytest.mark.parametrize("group", ["t5g", "t5g-team-old", "xt5g-team", "T5G-TEAM"])
 def test_it_admits_only_an_exact_group_name(idp, client, settings, group):
-    settings.SAML_MEMBER_GROUP = group  # the member is in "t5g-team" only
+    settings.SAML_MEMBER_GROUPS = [group]  # the member is in "t5g-team" only
 
     assert_refused(sign_in(client, "member"), client, f"not in the group <code>{group}</code>")
 
@@ -131,7 +158,7 @@ def test_it_updates_the_user_from_their_attributes_at_every_sign_in(idp, client)
 def test_it_refuses_an_existing_user_who_left_the_group(idp, client, settings):
     sign_in(client, "member")
     client.logout()
-    settings.SAML_MEMBER_GROUP = "t5g-admins"  # the member's group no longer admits them
+    settings.SAML_MEMBER_GROUPS = ["t5g-admins"]  # the member's group no longer admits them
 
     assert_refused(sign_in(client, "member"), client, "not in the group <code>t5g-admins</code>")
 
@@ -422,3 +449,440 @@ def test_it_lets_only_staff_use_the_local_login(idp, client, settings, django_us
     assert response.status_code == 302
     assert response["Location"] == "/stats/"
     assert signed_in(client).username == "root"
+
+
+# --- who is who: bound to the IdP's id, never to an account by name ------------------------------------------------
+def test_it_never_signs_a_saml_user_in_to_a_local_account_of_the_same_name(idp, client, settings, django_user_model):
+    # The break-glass account, as `manage.py createsuperuser` makes it.
+    local = django_user_model.objects.create_superuser("member", "root@example.com", "a-long-password")
+
+    response = sign_in(client, "member")
+
+    assert response.status_code == 302
+    user = signed_in(client)
+    assert user.pk != local.pk
+    assert user.username == "member+saml"  # the name was taken: the IdP user gets another
+    assert not user.has_usable_password()
+    assert not user.is_staff and not user.is_superuser
+    local.refresh_from_db()
+    assert local.is_superuser and local.is_staff and local.check_password("a-long-password")
+    assert not Profile.objects.filter(user=local).exists()
+    settings.LOCAL_LOGIN = True
+    break_glass = Client()
+    assert break_glass.post("/login/", {"username": "member", "password": "a-long-password"}).status_code == 302
+    assert signed_in(break_glass).pk == local.pk
+
+
+def test_it_refuses_a_saml_sign_in_to_an_account_that_was_given_a_password(idp, client):
+    sign_in(client, "member")
+    user = signed_in(client)
+    client.logout()
+    user.set_password("a-long-password")
+    user.save()
+
+    assert_refused(sign_in(client, "member"), client)
+    user.refresh_from_db()
+    assert user.check_password("a-long-password")  # untouched
+
+
+def test_it_finds_a_user_by_their_idp_id_whatever_their_user_name(idp, client, django_user_model):
+    sign_in(client, "member")
+    user = signed_in(client)
+    assert user.profile.saml_subject
+    client.logout()
+    django_user_model.objects.filter(pk=user.pk).update(username="renamed")
+    stranger = django_user_model.objects.create_user("member")  # has the IdP user's name now, but not their id
+
+    sign_in(client, "member")
+
+    assert signed_in(client).pk == user.pk
+    assert not Profile.objects.filter(user=stranger).exists()
+    assert django_user_model.objects.filter(profile__isnull=False).count() == 1
+
+
+def test_it_binds_an_account_an_earlier_saml_sign_in_made_at_its_next_sign_in(idp, client, django_user_model):
+    # What the T5G that found users by user name left: no password, a profile, no IdP id.
+    earlier = django_user_model.objects.create_user("member")
+    Profile.objects.create(user=earlier, groups=["t5g-team"], saml_attributes={"uid": ["member"]})
+
+    sign_in(client, "member")
+
+    assert signed_in(client).pk == earlier.pk
+    earlier.profile.refresh_from_db()
+    assert earlier.profile.saml_subject
+    assert django_user_model.objects.count() == 1
+
+
+def test_it_binds_no_account_that_never_signed_in_through_saml(idp, client, django_user_model):
+    never = django_user_model.objects.create_user("member")  # no password, but no SAML sign-in either
+
+    sign_in(client, "member")
+
+    assert signed_in(client).pk != never.pk
+    assert not Profile.objects.filter(user=never).exists()
+
+
+@only_eduperson
+def test_it_refuses_an_answer_without_the_id_it_binds_users_to(idp, client, settings, django_user_model):
+    settings.SAML_ATTRIBUTE_ID = "rhatUUID"  # which this shape does not send
+
+    assert_refused(sign_in(client, "member"), client)
+    assert not django_user_model.objects.exists()
+
+
+@only_eduperson
+def test_it_asks_for_a_persistent_name_id_when_that_is_the_id(idp, client):
+    from saml2.s_utils import decode_base64_and_inflate
+    from saml2.samlp import authn_request_from_string
+
+    query = parse_qs(urlsplit(client.get("/saml2/login/")["Location"]).query)
+    request = authn_request_from_string(decode_base64_and_inflate(query["SAMLRequest"][0]))
+
+    assert request.name_id_policy.format == "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+    assert request.name_id_policy.allow_create == "true"
+
+
+# --- groups --------------------------------------------------------------------------------------------------------
+def test_it_refuses_a_former_member_whose_groups_only_contain_the_name(idp, client, django_user_model):
+    # The leaver is in t5g-team-old and xt5g-team (company: cn=t5g-team-old,... and cn=alumni,ou=t5g-team,...).
+    assert_refused(sign_in(client, "leaver"), client, "not in the group <code>t5g-team</code>")
+    assert not django_user_model.objects.exists()
+
+
+def test_it_admits_members_of_any_of_several_groups(idp, client, settings):
+    settings.SAML_MEMBER_GROUPS = ["t5g-leads", "other-team"]
+    settings.SAML_ADMIN_GROUPS = ["t5g-leads", "other-team"]
+
+    assert sign_in(client, "outsider").status_code == 302
+
+    user = signed_in(client)
+    assert user.username == "outsider" and user.is_staff
+    client.logout()
+    settings.SAML_MEMBER_GROUPS = ["t5g-leads", "t5g-admins"]
+    response = sign_in(client, "member")
+    assert_refused(response, client, "not in any of the groups <code>t5g-leads</code>, <code>t5g-admins</code>")
+
+
+@only_company
+@pytest.mark.parametrize(
+    "group, admitted",
+    [
+        ("cn=t5g-team,ou=groups,dc=example,dc=com", True),
+        ("CN=t5g-team, OU=groups, DC=example, DC=com", True),  # the same DN, written otherwise
+        ("cn=t5g-team,ou=elsewhere,dc=example,dc=com", False),
+        ("ou=groups,dc=example,dc=com", False),
+    ],
+)
+def test_it_admits_a_group_given_as_a_whole_dn_only_at_that_dn(idp, client, settings, group, admitted):
+    settings.SAML_MEMBER_GROUPS = [group]
+
+    response = sign_in(client, "member")
+
+    assert response.status_code == (302 if admitted else 403)
+
+
+@pytest.mark.parametrize(
+    "value, group, matches",
+    [
+        ("t5g-team", "t5g-team", True),
+        ("cn=t5g-team,ou=groups,dc=example,dc=com", "t5g-team", True),
+        ("CN=t5g-team, OU=Groups, DC=example", "t5g-team", True),
+        ("commonName=t5g-team,dc=example", "t5g-team", True),
+        ("cn=t5g\\2Dteam,ou=groups", "t5g-team", True),  # an escaped "-"
+        ("cn=t5g-team-old,ou=groups,dc=example,dc=com", "t5g-team", False),
+        ("cn=alumni,ou=t5g-team,dc=example,dc=com", "t5g-team", False),
+        ("cn=T5G-TEAM,ou=groups", "t5g-team", False),
+        ("cn=t5g-team+uid=x,ou=groups", "t5g-team", False),
+        ("uid=t5g-team,ou=groups", "t5g-team", False),
+        ("cn=x\\,cn=t5g-team,ou=groups", "t5g-team", False),  # one cn, "x,cn=t5g-team"
+        ("xt5g-team", "t5g-team", False),
+        ("t5g-team ", "t5g-team", False),
+        ("cn=t5g-team,", "t5g-team", False),  # not a DN
+        ("cn=t5g-team,ou=groups,dc=example", "cn=t5g-team,ou=groups,dc=example", True),
+        ("cn=t5g-team,ou=groups,dc=example", "CN=t5g-team,OU=groups,DC=example", True),
+        ("cn=t5g-team,ou=other,dc=example", "cn=t5g-team,ou=groups,dc=example", False),
+        ("t5g-team", "cn=t5g-team,ou=groups,dc=example", False),
+    ],
+)
+def test_it_matches_a_group_exactly_or_as_the_cn_of_a_dn(value, group, matches):
+    assert group_matches(value, group) is matches
+
+
+def settings_in_subprocess(expression: str, **env: str) -> str:
+    """`expression` evaluated with T5G's settings read from `env` (and nothing of this shell's SAML)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SAML_") and k != "DATABASE_URL"}
+    script = f"from django.conf import settings as s; print({expression})"
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {script}"],
+        cwd=BASE_DIR,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "t5g.settings", "SECRET_KEY": "x", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+
+
+@pytest.mark.parametrize(
+    "env, groups",
+    [
+        ({}, "['t5g-team'] ['t5g-admins']"),
+        ({"SAML_MEMBER_GROUPS": "t5g-team, t5g-leads", "SAML_ADMIN_GROUPS": "t5g-leads"},
+         "['t5g-team', 't5g-leads'] ['t5g-leads']"),
+        ({"SAML_MEMBER_GROUPS": "cn=t5g-team,ou=groups,dc=example;t5g-leads"},
+         "['cn=t5g-team,ou=groups,dc=example', 't5g-leads'] ['t5g-admins']"),
+        # The older single-group settings, still read: one group, which may be a DN.
+        ({"SAML_MEMBER_GROUP": "cn=t5g-team,ou=groups,dc=example", "SAML_ADMIN_GROUP": "admins"},
+         "['cn=t5g-team,ou=groups,dc=example'] ['admins']"),
+    ],
+)  # fmt: skip
+def test_it_reads_several_groups_or_one_in_the_older_setting(env, groups):
+    assert settings_in_subprocess("s.SAML_MEMBER_GROUPS, s.SAML_ADMIN_GROUPS", **env) == groups
+
+
+def test_it_refuses_both_the_group_setting_and_its_older_form():
+    result = run_check(SAML_MEMBER_GROUPS="t5g-team", SAML_MEMBER_GROUP="t5g-team")
+
+    assert result.returncode != 0
+    assert "SAML_MEMBER_GROUP: set SAML_MEMBER_GROUPS or the older SAML_MEMBER_GROUP, not both" in result.stderr
+
+
+# --- access ends with membership -------------------------------------------------------------------------------------
+def test_it_ends_a_removed_members_access_at_their_refused_sign_in(idp, client, settings):
+    sign_in(client, "member")
+    user = signed_in(client)
+    key = api_key_for(user)
+    script = Client()
+    assert script.get("/api/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+    settings.SAML_MEMBER_GROUPS = ["t5g-admins"]  # the member left the team
+
+    elsewhere = Client()
+    assert_refused(sign_in(elsewhere, "member"), elsewhere)
+
+    assert script.get("/api/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code in (401, 403)
+    assert client.get("/").status_code == 302  # their other session ended too
+    user.refresh_from_db()
+    assert not user.is_active
+    assert not ApiToken.objects.filter(user=user).exists()
+
+
+def test_it_lets_a_member_back_in_after_they_rejoin(idp, client, settings):
+    sign_in(client, "member")
+    user = signed_in(client)
+    client.logout()
+    settings.SAML_MEMBER_GROUPS = ["t5g-admins"]
+    assert_refused(sign_in(client, "member"), client)
+    settings.SAML_MEMBER_GROUPS = ["t5g-team"]  # back in the team
+
+    assert sign_in(client, "member").status_code == 302
+
+    assert signed_in(client).pk == user.pk
+    user.refresh_from_db()
+    assert user.is_active
+    assert user.profile.membership_ended_at is None
+
+
+def test_it_keeps_out_a_user_an_administrator_made_inactive(idp, client, django_user_model):
+    sign_in(client, "member")
+    user = signed_in(client)
+    client.logout()
+    django_user_model.objects.filter(pk=user.pk).update(is_active=False)
+
+    assert_refused(sign_in(client, "member"), client)
+    user.refresh_from_db()
+    assert not user.is_active
+
+
+def test_it_leaves_the_tokens_of_members_and_of_refused_strangers_alone(idp, client, django_user_model):
+    stranger = django_user_model.objects.create_user("outsider")
+    # A local user whose key works: one who signed in as a member lately (api/auth.py).
+    Profile.objects.create(user=stranger, member_signed_in_at=timezone.now())
+    key = api_key_for(stranger)
+
+    assert_refused(sign_in(client, "outsider"), client)  # an outsider who never signed in: no user of theirs
+    assert sign_in(Client(), "member").status_code == 302
+
+    stranger.refresh_from_db()
+    assert stranger.is_active
+    assert Client().get("/api/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+
+
+def api_key_for(user) -> str:
+    key, key_hash, prefix = new_key()
+    ApiToken.objects.create(user=user, name="report script", key_hash=key_hash, prefix=prefix)
+    return key
+
+
+# --- single logout: only what the IdP signed, only for this session's user -------------------------------------------
+def session_name_id(client):
+    """The NameID the IdP gave this session's sign-in, as djangosaml2 keeps it."""
+    return saml_decode(SessionStore(session_key=client.cookies["saml_session"].value)["_saml2_subject_id"])
+
+
+def forged_logout_request(idp_entity_id: str, name_id: NameID) -> str:
+    """An unsigned LogoutRequest, as anyone can make one, deflated and encoded for HTTP-Redirect."""
+    request = LogoutRequest(
+        id="_forged",
+        version="2.0",
+        issue_instant=instant(),
+        destination=f"{SITE}/saml2/ls/",
+        issuer=Issuer(text=idp_entity_id),
+        name_id=name_id,
+    )
+    return deflate_and_base64_encode(str(request)).decode()
+
+
+def idp_logout_requests(idp, uid: str) -> list[str]:
+    """The signed LogoutRequests the IdP sends to T5G when `uid` signs out there (tests/test_sandbox_idp.py)."""
+    answer = requests.post(f"{idp.url}/idp/_logout", json={"uid": uid, "sp": f"{SITE}/saml2/metadata/"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["logout_requests"]
+
+
+def follow(client, url: str):
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{SITE}/saml2/ls/"
+    return client.get(parts.path, {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()})
+
+
+def test_it_ignores_an_unsigned_logout_request_for_another_name_id(idp, client):
+    sign_in(client, "member")
+    forged = forged_logout_request(f"{idp.url}/idp/metadata/", NameID(format=NAMEID_FORMAT_TRANSIENT, text="other"))
+
+    response = client.get("/saml2/ls/", {"SAMLRequest": forged, "RelayState": ""})
+
+    assert response.status_code == 400
+    assert "Sign-out refused" in response.content.decode()
+    assert signed_in(client) is not None
+
+
+def test_it_ignores_an_unsigned_logout_request_even_for_the_users_own_name_id(idp, client):
+    sign_in(client, "member")
+    forged = forged_logout_request(f"{idp.url}/idp/metadata/", session_name_id(client))
+
+    response = client.get("/saml2/ls/", {"SAMLRequest": forged})
+
+    assert response.status_code == 400
+    assert signed_in(client) is not None
+
+
+def test_it_ignores_a_logout_request_whose_signature_was_not_the_idps(idp, client):
+    sign_in(client, "member")
+    name_id = session_name_id(client)
+    (url,) = [u for u in idp_logout_requests(idp, "member") if name_id.text in logout_request_name_ids(u)]
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    query["Signature"] = base64.b64encode(b"x" * 256).decode()
+
+    assert client.get(parts.path, query).status_code == 400
+    assert signed_in(client) is not None
+
+
+def logout_request_name_ids(url: str) -> str:
+    from saml2.s_utils import decode_base64_and_inflate
+
+    return decode_base64_and_inflate(parse_qs(urlsplit(url).query)["SAMLRequest"][0]).decode()
+
+
+def test_it_signs_out_on_a_logout_request_the_idp_signed_for_the_sessions_user(idp, client):
+    sign_in(client, "admin")
+    other = Client()
+    sign_in(other, "member")
+    name_id = session_name_id(client)
+    urls = idp_logout_requests(idp, "admin")
+    (ours,) = [u for u in urls if name_id.text in logout_request_name_ids(u)]
+
+    # Sent to the member's browser, the admin's sign-out signs no one out there.
+    refused = follow(other, ours)
+    assert signed_in(other) is not None
+    assert refused.status_code == 302 and refused["Location"].startswith(f"{idp.url}/idp/slo/redirect?")
+
+    response = follow(client, ours)
+
+    assert signed_in(client) is None
+    assert response.status_code == 302
+    answer = urlsplit(response["Location"])
+    assert f"{answer.scheme}://{answer.netloc}{answer.path}" == f"{idp.url}/idp/slo/redirect"
+    assert "SAMLResponse" in parse_qs(answer.query)
+    assert client.get("/").status_code == 302
+
+
+def test_it_ignores_a_logout_response_sent_to_a_signed_in_session(idp, client):
+    sign_in(client, "member")
+    response_xml = (
+        '<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+        'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_forged" Version="2.0" '
+        f'IssueInstant="{instant()}" Destination="{SITE}/saml2/ls/" InResponseTo="_nothing">'
+        f"<saml:Issuer>{idp.url}/idp/metadata/</saml:Issuer><samlp:Status>"
+        '<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>'
+    )
+
+    response = client.get("/saml2/ls/", {"SAMLResponse": deflate_and_base64_encode(response_xml).decode()})
+
+    assert response.status_code == 400
+    assert signed_in(client) is not None
+
+
+# --- the IdP's metadata: over https, or its signing key pinned -------------------------------------------------------
+@pytest.mark.parametrize(
+    "url, pinned, refused",
+    [
+        ("http://idp.example/metadata", False, True),
+        ("http://127.0.0.1.evil.example/metadata", False, True),
+        ("http://localhost.evil.example/metadata", False, True),
+        ("https://idp.example/metadata", False, False),
+        ("http://127.0.0.1:8800/idp/metadata/", False, False),
+        ("http://localhost:8800/idp/metadata/", False, False),
+        ("http://[::1]:8800/idp/metadata/", False, False),
+        ("http://idp.example/metadata", True, False),
+    ],
+)
+def test_it_refuses_idp_metadata_over_http_without_a_pinned_certificate(tmp_path, url, pinned, refused):
+    env = {"SAML_IDP_METADATA_URL": url}
+    if pinned:
+        write_key_pair(key_file=tmp_path / "idp.key", cert_file=tmp_path / "idp.crt", common_name="idp")
+        env["SAML_IDP_CERT_FILE"] = str(tmp_path / "idp.crt")
+
+    result = run_check(**env)
+
+    assert (result.returncode != 0) is refused, result.stderr
+    assert ("SAML_IDP_METADATA_URL: must be https://" in result.stderr) is refused
+
+
+@pytest.mark.parametrize("content", [None, "not a certificate"])
+def test_it_refuses_a_pinned_certificate_file_that_holds_none(tmp_path, content):
+    path = tmp_path / "idp.crt"
+    if content is not None:
+        path.write_text(content)
+
+    result = run_check(SAML_IDP_METADATA_URL="https://idp.example/metadata", SAML_IDP_CERT_FILE=str(path))
+
+    assert result.returncode != 0
+    assert "SAML_IDP_CERT_FILE:" in result.stderr
+
+
+def idp_certificate_pem(idp) -> str:
+    metadata = ElementTree.fromstring(requests.get(f"{idp.url}/idp/metadata/", timeout=30).content)
+    der = metadata.find(f".//{MD}IDPSSODescriptor//{{{NS['ds']}}}X509Certificate").text
+    body = "\n".join(textwrap.wrap("".join(der.split()), 64))
+    return f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"
+
+
+def test_it_signs_in_against_an_idp_whose_signing_key_is_the_pinned_one(idp, client, settings, tmp_path):
+    # The file may hold several certificates (a key rollover): the metadata's key must be one of them.
+    write_key_pair(key_file=tmp_path / "next.key", cert_file=tmp_path / "next.crt", common_name="next-idp-key")
+    (tmp_path / "idp.crt").write_text((tmp_path / "next.crt").read_text() + idp_certificate_pem(idp))
+    settings.SAML_IDP_CERT_FILE = str(tmp_path / "idp.crt")
+
+    assert sign_in(client, "member").status_code == 302
+    assert signed_in(client).username == "member"
+
+
+def test_it_refuses_an_idp_whose_signing_key_is_not_the_pinned_one(idp, client, settings, tmp_path):
+    write_key_pair(key_file=tmp_path / "other.key", cert_file=tmp_path / "other.crt", common_name="not-the-idp")
+    settings.SAML_IDP_CERT_FILE = str(tmp_path / "other.crt")
+
+    response = client.get("/saml2/login/")
+
+    assert response.status_code == 503
+    assert signed_in(client) is None

@@ -209,3 +209,21 @@ def test_it_searches_without_showing_restricted_bugs(clean_sandbox, split):
     assert set(split[0]) <= ids and not ids & set(split[1])
     modified = bz.query(bz.build_query(status="MODIFIED", include_fields=["id", "status"]))
     assert modified and all(b.status == "MODIFIED" for b in modified)
+
+
+def test_it_restricts_a_bug_on_request_as_bugzilla_hides_a_bug_made_private(clean_sandbox, split):
+    bug_id = split[0][-1]
+    url, key = f"{clean_sandbox.url}/bugzilla/rest", {"Bugzilla_api_key": API_KEY}
+    try:
+        assert clean_sandbox.post(f"bugs/{bug_id}/access", {"access": "restricted"}).status_code == 200
+        many = requests.get(f"{url}/bug", params={**key, "id": [bug_id, split[0][0]], "permissive": 1}, timeout=10)
+        assert many.status_code == 200 and [b["id"] for b in many.json()["bugs"]] == [split[0][0]]
+        assert many.json()["faults"] == [
+            {"id": bug_id, "faultCode": 102, "faultString": f"You are not authorized to access bug #{bug_id}."}
+        ]
+        one = requests.get(f"{url}/bug/{bug_id}", params=key, timeout=10)
+        assert one.status_code == 401 and one.json()["code"] == 102 and one.json()["error"] is True
+        assert connect(clean_sandbox).getbugs([bug_id, split[0][0]], include_fields=["id"])[0].id == split[0][0]
+    finally:
+        clean_sandbox.post(f"bugs/{bug_id}/access", {"access": "visible"})
+    assert requests.get(f"{url}/bug/{bug_id}", params=key, timeout=10).status_code == 200

@@ -1,7 +1,8 @@
 """The sandbox's SAML IdP, driven over HTTP by a real pysaml2 service provider.
 
 Each test makes its own SP (its own key, certificate and entity id), registers its metadata with
-POST /idp/_sps (or serves it at its entity id), and plays the browser with `requests`.
+POST /idp/_sps (or serves it at its entity id), and plays the browser with `requests`. Tests of what a
+sign-in carries run against both of the IdP's attribute shapes (sandbox/idp_shapes.py).
 """
 
 import base64
@@ -26,6 +27,7 @@ from saml2.samlp import STATUS_SUCCESS, logout_request_from_string
 from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
+from sandbox import idp_shapes
 from t5g.saml import write_key_pair
 from tests.forms import read_form
 
@@ -74,7 +76,53 @@ EXPECTED = {
         "cn": ["Otto Outsider"],
         "groups": ["other-team"],
     },
+    "leaver": {
+        "uid": ["leaver"],
+        "mail": ["leaver@example.com"],
+        "givenName": ["Lee"],
+        "sn": ["Leaver"],
+        "cn": ["Lee Leaver"],
+        "groups": ["t5g-team-old", "xt5g-team"],
+    },
 }
+# The company shape: the same person under plain names, with a stable rhatUUID and groups as memberOf DNs.
+RHAT_UUIDS = {
+    "member": "e03ed5d7-178f-58e3-a910-9cb6fb493d3d",
+    "admin": "35748808-cc60-5415-a003-56ebc7bea325",
+    "outsider": "76a2bdf2-aa6b-5888-9fbb-ba7c22e6eb5b",
+    "leaver": "2c32c68c-b98e-5395-8515-e22bf3613a10",
+}
+MEMBER_OF = {
+    "member": ["cn=t5g-team,ou=groups,dc=example,dc=com"],
+    "admin": ["cn=t5g-team,ou=groups,dc=example,dc=com", "cn=t5g-admins,ou=groups,dc=example,dc=com"],
+    "outsider": ["cn=other-team,ou=groups,dc=example,dc=com"],
+    "leaver": ["cn=t5g-team-old,ou=groups,dc=example,dc=com", "cn=alumni,ou=t5g-team,dc=example,dc=com"],
+}
+NAME_FORMAT_BASIC = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"
+
+
+def expected(shape: str, username: str) -> dict[str, list[str]]:
+    """What an SP reads from `username`'s sign-in with the IdP speaking `shape`."""
+    if shape == idp_shapes.EDUPERSON:
+        return EXPECTED[username]
+    person = {k: v for k, v in EXPECTED[username].items() if k != "groups"}
+    return {"rhatUUID": [RHAT_UUIDS[username]], **person, "memberOf": MEMBER_OF[username]}
+
+
+def groups_attribute(shape: str) -> str:
+    return "groups" if shape == idp_shapes.EDUPERSON else "memberOf"
+
+
+@pytest.fixture(params=idp_shapes.SHAPES)
+def shape(request, sandbox) -> str:
+    """The shared sandbox's IdP speaking each shape in turn, and the default again afterwards."""
+    sandbox.idp_shape(request.param)
+    yield request.param
+    sandbox.idp_shape(idp_shapes.DEFAULT)
+
+
+only_eduperson = pytest.mark.parametrize("shape", [idp_shapes.EDUPERSON], indirect=True)
+only_company = pytest.mark.parametrize("shape", [idp_shapes.COMPANY], indirect=True)
 
 
 # --- a service provider ----------------------------------------------------------------------------------
@@ -129,6 +177,8 @@ def make_sp(
         "key_file": str(key_file),
         "cert_file": str(cert_file),
         "metadata": {"remote": [{"url": f"{sandbox.url}/idp/metadata/"}]},
+        # The company shape's plain attribute names (NameFormat basic) are in no attribute map: keep them as named.
+        "allow_unknown_attributes": True,
         "service": {
             "sp": {
                 "name": name,
@@ -229,14 +279,14 @@ def test_it_publishes_metadata_with_its_url_as_entity_id_and_a_signing_certifica
 
 
 # --- single sign-on ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("username", ["member", "admin", "outsider"])
-def test_it_signs_in_each_demo_user_with_a_signed_response_carrying_their_attributes(sp, username):
+@pytest.mark.parametrize("username", ["member", "admin", "outsider", "leaver"])
+def test_it_signs_in_each_demo_user_with_a_signed_response_carrying_their_attributes(sp, shape, username):
     request_id, fields = sign_in(sp, username)
     assert fields["RelayState"] == "/cases/?sev=1"
 
     response = consume(sp, request_id, fields)
 
-    assert response.ava == EXPECTED[username]
+    assert response.ava == expected(shape, username)
     assert response.in_response_to == request_id
     assertion = response.assertion
     assert assertion.conditions.audience_restriction[0].audience[0].text == sp.entity_id
@@ -251,15 +301,31 @@ def test_it_signs_in_each_demo_user_with_a_signed_response_carrying_their_attrib
         signature = signed.find("ds:Signature", NS)
         assert signature.find("ds:SignedInfo/ds:SignatureMethod", NS).get("Algorithm") == SIG_RSA_SHA256
         assert signature.find("ds:SignedInfo/ds:Reference/ds:DigestMethod", NS).get("Algorithm") == DIGEST_SHA256
-    # Attributes travel under urn:oid names, with friendly names.
-    names = {a.get("FriendlyName"): a.get("Name") for a in xml.iter(f"{{{NS['saml']}}}Attribute")}
-    assert names["uid"] == "urn:oid:0.9.2342.19200300.100.1.1"
-    assert names["groups"] == GROUPS_OID
+    attributes = list(xml.iter(f"{{{NS['saml']}}}Attribute"))
+    if shape == idp_shapes.EDUPERSON:
+        # Attributes travel under urn:oid names, with friendly names.
+        names = {a.get("FriendlyName"): a.get("Name") for a in attributes}
+        assert names["uid"] == "urn:oid:0.9.2342.19200300.100.1.1"
+        assert names["groups"] == GROUPS_OID
+    else:
+        # As the company IdP sends them: under their own names, NameFormat basic.
+        assert {a.get("Name") for a in attributes} == set(expected(shape, username))
+        assert {a.get("NameFormat") for a in attributes} == {NAME_FORMAT_BASIC}
 
 
-def test_it_signs_in_over_the_post_binding(sp):
+def test_it_signs_in_over_the_post_binding(sp, shape):
     request_id, fields = sign_in(sp, "admin", binding=BINDING_HTTP_POST)
-    assert consume(sp, request_id, fields).ava["groups"] == ["t5g-team", "t5g-admins"]
+    groups = groups_attribute(shape)
+    assert consume(sp, request_id, fields).ava[groups] == expected(shape, "admin")[groups]
+
+
+@only_company
+def test_it_gives_each_user_the_same_rhat_uuid_at_every_sign_in(sp, shape):
+    seen = set()
+    for username in ("member", "member", "admin"):
+        request_id, fields = sign_in(sp, username)
+        seen.add((username, consume(sp, request_id, fields).ava["rhatUUID"][0]))
+    assert seen == {("member", RHAT_UUIDS["member"]), ("admin", RHAT_UUIDS["admin"])}
 
 
 @pytest.mark.parametrize(("username", "password"), [("member", "admin"), ("member", ""), ("nobody", "nobody")])
@@ -291,7 +357,8 @@ def test_it_sends_a_transient_name_id_unless_the_sp_asks_for_another_format(sp):
     assert consume(sp, request_id, fields).name_id.text == "member@example.com"
 
 
-def test_it_sends_groups_as_is_member_of_to_an_sp_with_pysaml2s_default_attribute_maps(sandbox, tmp_path):
+@only_eduperson
+def test_it_sends_groups_as_is_member_of_to_an_sp_with_pysaml2s_default_attribute_maps(sandbox, shape, tmp_path):
     sp = make_sp(sandbox, tmp_path, name="default-maps")
 
     request_id, fields = sign_in(sp, "admin")
@@ -303,7 +370,8 @@ def test_it_sends_groups_as_is_member_of_to_an_sp_with_pysaml2s_default_attribut
     }
 
 
-def test_it_sends_only_the_attributes_an_sp_declares(sandbox, tmp_path, attribute_map_dir):
+@only_eduperson  # SPs declare attributes by urn:oid name; the company shape has none
+def test_it_sends_only_the_attributes_an_sp_declares(sandbox, shape, tmp_path, attribute_map_dir):
     sp = make_sp(
         sandbox, tmp_path, name="picky", attribute_map_dir=attribute_map_dir, required=("uid",), optional=("groups",)
     )
@@ -342,7 +410,7 @@ def test_it_refuses_a_request_from_an_unknown_sp(sandbox, tmp_path):
 
 
 def test_it_fetches_the_metadata_of_an_unregistered_sp_from_its_loopback_entity_id(
-    sandbox, tmp_path, attribute_map_dir
+    sandbox, shape, tmp_path, attribute_map_dir
 ):
     served: list[str] = []
 
@@ -377,7 +445,7 @@ def test_it_fetches_the_metadata_of_an_unregistered_sp_from_its_loopback_entity_
         )
         for username in ("member", "outsider"):
             request_id, fields = sign_in(sp, username)
-            assert consume(sp, request_id, fields).ava == EXPECTED[username]
+            assert consume(sp, request_id, fields).ava == expected(shape, username)
     finally:
         server.shutdown()
         server.server_close()
@@ -446,6 +514,35 @@ def test_it_refuses_a_logout_request_with_a_bad_signature(sp):
 
     assert answer.status_code == 400
     assert "Location" not in answer.headers
+
+
+def test_it_sends_a_signed_logout_request_to_each_sp_a_user_signed_in_to_when_they_sign_out_at_the_idp(sandbox, sp):
+    request_id, fields = sign_in(sp, "member")
+    name_id = consume(sp, request_id, fields).name_id
+
+    answer = requests.post(f"{sandbox.url}/idp/_logout", json={"uid": "member", "sp": sp.entity_id}, timeout=30)
+
+    assert answer.status_code == 200
+    (location,) = answer.json()["logout_requests"]
+    assert location.startswith(f"{sp.slo}?")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    assert query["SigAlg"] == SIG_RSA_SHA256
+    assert verify_redirect_signature(query, sp.client.sec.sec_backend, cert=sp.idp_certificate())
+    sent = logout_request_from_string(decode_base64_and_inflate(query["SAMLRequest"]))
+    assert sent.name_id == name_id
+    assert sent.issuer.text == sp.idp_entity_id
+    # Signed out at the IdP: nothing more to send.
+    again = requests.post(f"{sandbox.url}/idp/_logout", json={"uid": "member", "sp": sp.entity_id}, timeout=30)
+    assert again.json() == {"logout_requests": []}
+
+
+def test_it_switches_its_attribute_shape_on_request(sandbox):
+    assert requests.get(f"{sandbox.url}/_sandbox/idp", timeout=10).json()["shape"] == idp_shapes.DEFAULT
+
+    refused = requests.post(f"{sandbox.url}/_sandbox/idp", json={"shape": "ldif"}, timeout=10)
+
+    assert refused.status_code == 400
+    assert requests.get(f"{sandbox.url}/_sandbox/idp", timeout=10).json()["shape"] == idp_shapes.DEFAULT
 
 
 def test_it_signs_out_an_sp_without_a_logout_service_with_a_page(sandbox, tmp_path, attribute_map_dir):

@@ -374,3 +374,31 @@ def test_it_takes_the_post_variant_of_search(clean_sandbox):
     jira = client(clean_sandbox)
     posted = jira.search_issues(CARDS, maxResults=False, fields="key", use_post=True)
     assert len(posted) == clean_sandbox.state()["cards"]
+
+
+def test_it_changes_an_issue_the_client_holds_between_two_pages_on_churn(clean_sandbox, tmp_path):
+    ordered = f"{CARDS} ORDER BY updated ASC"
+    # Cloud: the token resumes after the last issue answered, so the changed issue is read again, none skipped.
+    jira = client(clean_sandbox)
+    everything = [i["key"] for i in jira.enhanced_search_issues(ordered, maxResults=41, fields="key",
+                                                                json_result=True)["issues"]]  # fmt: skip
+    clean_sandbox.faults({"path": "/jira/rest/api/2/search", "kind": "churn", "count": 1})
+    first = jira.enhanced_search_issues(ordered, maxResults=20, fields="key", json_result=True)
+    second = jira.enhanced_search_issues(ordered, nextPageToken=first["nextPageToken"], maxResults=20, fields="key",
+                                         json_result=True)  # fmt: skip
+    assert [i["key"] for i in first["issues"]] == everything[:20]
+    assert [i["key"] for i in second["issues"]] == everything[20:40]
+
+    # Server: startAt counts positions, and the changed issue's move shifts the rest: one is never seen.
+    server = Sandbox(log_dir=tmp_path, cases=150, jira_flavor="server")
+    try:
+        jira = client(server)
+        answer = jira.search_issues(ordered, maxResults=41, fields="key", json_result=True)
+        everything = [i["key"] for i in answer["issues"]]
+        server.faults({"path": "/jira/rest/api/2/search", "kind": "churn", "count": 1})
+        first = jira.search_issues(ordered, startAt=0, maxResults=20, fields="key", json_result=True)["issues"]
+        second = jira.search_issues(ordered, startAt=20, maxResults=20, fields="key", json_result=True)["issues"]
+        assert [i["key"] for i in first] == everything[:20]
+        assert [i["key"] for i in second] == everything[21:41]
+    finally:
+        server.stop()

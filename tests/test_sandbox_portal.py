@@ -269,3 +269,44 @@ def test_it_can_do_the_work_and_then_hang(clean_sandbox):
             timeout=(2, 0.5),
         )
     assert {"case": number, "user": "hang-after"} in clean_sandbox.get("notified")  # done, never acknowledged
+
+
+# --- what our account may not read -------------------------------------------------------------------
+def test_it_answers_403_for_a_restricted_case_and_404_for_a_deleted_one(clean_sandbox):
+    token = bearer(clean_sandbox)
+    docs = search(clean_sandbox, token, rows=2, fl="case_number", sort="case_number asc")["docs"]
+    restricted, deleted = (d["case_number"] for d in docs)
+    before = clean_sandbox.state()["cases"]
+    try:
+        assert clean_sandbox.post(f"cases/{restricted}/access", {"access": "restricted"}).status_code == 200
+        assert clean_sandbox.post(f"cases/{deleted}/access", {"access": "deleted"}).status_code == 200
+        for path in ("/v1/cases/{}", "/cases/{}/jiras"):
+            assert portal(clean_sandbox, path.format(restricted), token).status_code == 403
+            assert portal(clean_sandbox, path.format(deleted), token).status_code == 404
+        # The search still lists a restricted case; a deleted one is gone from it, and from what a sync mirrors.
+        assert search(clean_sandbox, token, q=f"case_number:{restricted}")["numFound"] == 1
+        assert search(clean_sandbox, token, q=f"case_number:{deleted}")["numFound"] == 0
+        assert clean_sandbox.state()["cases"] == before - 1
+        assert clean_sandbox.post(f"cases/{deleted}/access", {"access": "gone"}).status_code == 400
+    finally:
+        for number in (restricted, deleted):
+            clean_sandbox.post(f"cases/{number}/access", {"access": "visible"})
+    assert portal(clean_sandbox, f"/v1/cases/{restricted}", token).status_code == 200
+    assert search(clean_sandbox, token, q=f"case_number:{deleted}")["numFound"] == 1
+    assert clean_sandbox.state()["cases"] == before
+
+
+def test_it_changes_a_record_the_client_holds_between_two_pages_on_churn(clean_sandbox):
+    token = bearer(clean_sandbox)
+    sort = "case_lastModifiedDate asc, case_number asc"
+    fields = "case_number,case_lastModifiedDate"
+    everything = [d["case_number"] for d in search(clean_sandbox, token, rows=41, fl=fields, sort=sort)["docs"]]
+    clean_sandbox.faults({"path": "/portal/hydra/rest/search/cases", "kind": "churn", "count": 1})
+    first = search(clean_sandbox, token, rows=20, fl=fields, sort=sort)["docs"]
+    second = search(clean_sandbox, token, rows=20, start=20, fl=fields, sort=sort)["docs"]
+    # The first page's first case changed after it was answered: it moved to the end, the others moved up one,
+    # so a client paging by offset never sees the case that was 21st.
+    assert [d["case_number"] for d in first] == everything[:20]
+    assert [d["case_number"] for d in second] == everything[21:41]
+    moved = search(clean_sandbox, token, q=f"case_number:{everything[0]}", fl=fields)["docs"][0]
+    assert moved["case_lastModifiedDate"] > first[0]["case_lastModifiedDate"]

@@ -12,7 +12,8 @@ from tests.processes import BASE_DIR
 
 def run_check(**env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    clean.update({"SECRET_KEY": "x", "DEBUG": "false", **env})
+    # As production is deployed: a secret key, and a Redis with a password (t5g/settings.py refuses one without).
+    clean.update({"SECRET_KEY": "x", "DEBUG": "false", "REDIS_URL": "redis://:pw@127.0.0.1:6391/0", **env})
     return subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=clean, capture_output=True, text=True, timeout=60
     )
@@ -126,11 +127,11 @@ def test_it_sends_hsts_for_a_year_over_https():
 
 
 def test_it_needs_trusted_proxies_for_an_address_allow_list_behind_a_proxy():
-    refused = run_check(SITE_URL="https://t5g.example.com", METRICS_ALLOWED_IPS="10.0.0.5",
-                        REDIS_URL="redis://:pw@127.0.0.1:6379/0")  # fmt: skip
+    behind_a_proxy = {"SITE_URL": "https://t5g.example.com", "METRICS_ALLOWED_IPS": "10.0.0.5"}
+    refused = run_check(**behind_a_proxy)
     assert refused.returncode != 0 and "TRUSTED_PROXIES: required with METRICS_ALLOWED_IPS" in refused.stderr
-    assert run_check(SITE_URL="https://t5g.example.com", METRICS_ALLOWED_IPS="10.0.0.5", TRUSTED_PROXIES="10.1.0.0/16",
-                     REDIS_URL="redis://:pw@127.0.0.1:6379/0").returncode == 0  # fmt: skip
+    trusted = run_check(**behind_a_proxy, TRUSTED_PROXIES="10.1.0.0/16")
+    assert trusted.returncode == 0, trusted.stderr
     assert "TRUSTED_PROXIES: not an address" in run_check(TRUSTED_PROXIES="proxy.example.com").stderr
 
 

@@ -231,3 +231,13 @@ def test_it_writes_nothing_in_a_dry_run(upstreams):
 
     assert run.fetched == len(stubs)
     assert list(Bug.objects.order_by("id").values()) == stubs
+
+
+def test_it_reads_a_failing_batch_bug_by_bug_and_fills_every_bug(upstreams):
+    mirror("cases", "details")
+    # Bugzilla refuses one batch request (a 400 is not retried): its bugs are read one at a time instead.
+    upstreams.faults({"path": "/bugzilla/rest/bug", "kind": "error", "status": 400, "count": 1})
+    run = mirror("bugs")
+    assert run.outcome == "success" and run.rejected == 0
+    visible = {b.id for b in direct(upstreams).getbugs(sorted(b.id for b in linked_bugs()))}
+    assert set(linked_bugs().exclude(upstream_updated_at=None).values_list("id", flat=True)) == visible

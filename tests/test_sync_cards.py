@@ -260,3 +260,20 @@ def test_it_remaps_the_cards_when_an_admin_edits_the_status_map(upstreams, admin
     assert mapping("Open").internal_status == "Blocked"
     assert set(Card.objects.filter(jira_status="Open").values_list("status", flat=True)) == {"Blocked"}
     assert in_step()
+
+
+def test_it_reads_every_card_while_cards_change_between_pages_of_the_server_flavour(settings, tmp_path):
+    server = Sandbox(log_dir=tmp_path, cases=1200, jira_flavor="server")
+    try:
+        point_at_sandbox(settings, server)
+        settings.UPSTREAM_BACKOFF = 0.05
+        sync("cards", full=True)
+        assert mirrored() == server.state()["cards"] > 500  # more than one page
+        # A card of the first page changes before the second page is asked for: by startAt, the rest move up one.
+        server.faults({"path": "/jira/rest/api/2/search", "kind": "churn", "count": 1})
+        run = sync("cards", full=True)
+        assert run.outcome == "success"
+        assert not Card.objects.filter(removed_at__isnull=False).exists()  # none skipped, so none taken for gone
+        assert mirrored() == server.state()["cards"]
+    finally:
+        server.stop()

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from cases.models import Case, CaseComment, Detail
 from t5g.clients.http import UpstreamError
-from t5g.models import SyncRun
+from t5g.models import FailingRecord, SyncRun
 from t5g.sync.runner import run_job
+from tests.conftest import point_at_sandbox
+from tests.sandbox import Sandbox
 
 pytestmark = pytest.mark.django_db
 TOKEN_PATH = "/sso/auth/realms/redhat-external/protocol/openid-connect/token"
@@ -220,3 +222,69 @@ def test_it_fails_cleanly_and_converges_on_the_next_healthy_run(upstreams, kind)
     assert mirrored() == state["cases"]
     assert Detail.objects.count() == state["cases"]
     assert not Case.objects.filter(detail__upstream_updated_at__lt=F("upstream_updated_at")).exists()
+
+
+# --- one case the portal will not show -----------------------------------------------------------------------
+def test_it_reads_the_other_details_past_a_restricted_or_deleted_case_and_keeps_its_copy(upstreams, caplog):
+    sync("cases"), sync("details")
+    restricted, deleted, edited = Case.objects.exclude(status="Closed").order_by("number")[:3]
+    for case in (restricted, deleted, edited):  # each changes, so the next details run reads it again
+        upstreams.post(f"cases/{case.number}/comments", {"body": f"news on {case.number}"})
+    sync("cases")
+    kept = {c.number: (c.detail.upstream_updated_at, c.comments.count()) for c in (restricted, deleted)}
+    try:
+        upstreams.post(f"cases/{restricted.number}/access", {"access": "restricted"})
+        upstreams.post(f"cases/{deleted.number}/access", {"access": "deleted"})
+        first, second = sync("details"), sync("details")
+
+        # One case the portal refuses (403) or no longer has (404) is that case's problem, not the run's.
+        assert first.outcome == second.outcome == "success"
+        assert first.rejected == second.rejected == 2
+        assert CaseComment.objects.filter(case=edited, body=f"news on {edited.number}").exists()
+        for case in (restricted, deleted):
+            case.refresh_from_db()
+            assert (case.detail.upstream_updated_at, case.comments.count()) == kept[case.number]
+        failing = dict(FailingRecord.objects.filter(source="details").values_list("key", "reason"))
+        assert set(failing) == {restricted.number, deleted.number}
+        assert "HTTP 403" in failing[restricted.number] and "HTTP 404" in failing[deleted.number]
+        # Logged once, with its reason, however many runs it keeps failing.
+        told = [r for r in caplog.records if restricted.number in r.getMessage() and r.levelname == "WARNING"]
+        assert len(told) == 1 and "HTTP 403" in told[0].getMessage()
+    finally:
+        for case in (restricted, deleted):
+            upstreams.post(f"cases/{case.number}/access", {"access": "visible"})
+    healed = sync("details")
+    assert healed.rejected == 0 and not FailingRecord.objects.exists()
+    assert CaseComment.objects.filter(case=restricted, body=f"news on {restricted.number}").exists()
+
+
+def test_it_still_fails_the_run_when_the_portal_fails_every_case(upstreams):
+    sync("cases"), sync("details")
+    upstreams.churn(10)
+    sync("cases")
+    upstreams.faults({"path": "/portal/hydra/rest/v1/cases/", "kind": "error", "status": 502})
+    with pytest.raises(UpstreamError, match="HTTP 502"):
+        sync("details")
+    assert not FailingRecord.objects.exists()
+
+
+# --- reads that cannot skip ---------------------------------------------------------------------------------
+def test_it_reads_every_case_while_cases_change_between_pages_and_removes_none(settings, tmp_path):
+    big = Sandbox(log_dir=tmp_path, cases=1200)
+    try:
+        point_at_sandbox(settings, big)
+        settings.UPSTREAM_BACKOFF, settings.HISTORY_DAYS = 0.05, 0
+        sync("cases", full=True)
+        assert mirrored() == big.state()["cases"] > 1000  # more than one page of the portal's search
+        # A case of the first page changes before the second page is asked for: it moves to the end of the sort.
+        big.faults({"path": "/portal/hydra/rest/search/cases", "kind": "churn", "count": 1})
+        run = sync("cases", full=True)
+        assert run.outcome == "success"
+        assert not Case.objects.filter(removed_at__isnull=False).exists()  # none skipped, so none taken for gone
+        assert mirrored() == big.state()["cases"]
+        newest = portal_get(big, "/search/cases", q="case_tags:*shift_telco5g*", rows=1,
+                            sort="case_lastModifiedDate desc, case_number desc")["response"]["docs"][0]  # fmt: skip
+        changed = Case.objects.get(number=newest["case_number"])
+        assert changed.upstream_updated_at.strftime("%Y-%m-%dT%H:%M:%SZ") == newest["case_lastModifiedDate"]
+    finally:
+        big.stop()

@@ -10,7 +10,7 @@ from cases.models import Case
 from t5g.clients.http import UpstreamError
 from t5g.clients.jira import jira_client
 from t5g.clients.portal import portal_client
-from t5g.models import SyncRun
+from t5g.models import FailingRecord, SyncRun
 from t5g.sync.runner import run_job
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +98,25 @@ def test_it_fails_on_a_malformed_jira_answer_and_keeps_what_it_had(upstreams):
         sync("issues", full=True)
     assert sorted(Issue.objects.values_list("key", "status", "synced_at")) == before
     assert sorted(Issue.cases.through.objects.values_list("case_id", "issue_id")) == links
+
+
+def test_it_reads_the_other_cases_links_past_a_restricted_case_and_keeps_its_links(upstreams):
+    sync("cases")
+    sync("issues")
+    restricted, other = Case.objects.filter(issues__isnull=False).distinct().order_by("number")[:2]
+    links = set(restricted.issues.values_list("key", flat=True))
+    seen = restricted.jira_links_seen
+    for case in (restricted, other):
+        upstreams.post(f"cases/{case.number}/comments", {"body": "links may have changed"})
+    sync("cases")
+    try:
+        upstreams.post(f"cases/{restricted.number}/access", {"access": "restricted"})
+        run = sync("issues")
+    finally:
+        upstreams.post(f"cases/{restricted.number}/access", {"access": "visible"})
+    assert run.outcome == "success" and run.rejected == 1
+    restricted.refresh_from_db(), other.refresh_from_db()
+    assert set(restricted.issues.values_list("key", flat=True)) == links
+    assert restricted.jira_links_seen == seen  # not read: the next run asks again
+    assert other.jira_links_seen == other.upstream_updated_at
+    assert list(FailingRecord.objects.values_list("source", "key")) == [("issues", restricted.number)]

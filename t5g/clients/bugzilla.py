@@ -58,7 +58,23 @@ def guarded(fn: Callable[[], T], what: str) -> T:
         with client_time():
             return fn()
     except FAILURES as exc:
-        raise UpstreamError(f"{what}: {type(exc).__name__}: {exc}") from exc
+        raise UpstreamError(f"{what}: {type(exc).__name__}: {exc}", status=_status(exc)) from exc
+
+
+# Bugzilla's faults about our login (a wrong or expired API key, a disabled account): never one bug's problem.
+LOGIN_FAULTS = frozenset({300, 301, 302, 303, 304, 305, 306, 410, 505})
+
+
+def _status(exc: Exception) -> int | None:
+    """The HTTP status a failure stands for: the answer's, or, for a Bugzilla fault (python-bugzilla keeps its code,
+    not the status), 401 for a login fault, 404 for an unknown bug, 403 for one we may not see, else 400."""
+    response = getattr(exc, "response", None)
+    if response is not None:
+        return response.status_code
+    code = getattr(exc, "code", None)
+    if not isinstance(exc, bugzilla.BugzillaError) or code is None:
+        return None  # no answer (transport) or a malformed one
+    return 401 if code in LOGIN_FAULTS else 404 if code in (100, 101) else 403 if code == 102 else 400
 
 
 class BugzillaClient:

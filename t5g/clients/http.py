@@ -30,7 +30,8 @@ class UpstreamError(Exception):
 
     For a write, what the failure says about the work matters (`refused`): `status` is the HTTP status the
     upstream answered (None when there was no answer, or one that could not be read), `sent` is False only
-    when the request provably never left (no connection was made).
+    when the request provably never left (no connection was made). For a read, `status` tells a record the
+    upstream refuses (403, 404) from an upstream that is failing (t5g/sync/batches.py, read_each).
     """
 
     def __init__(self, message: str = "", *, status: int | None = None, sent: bool = True):

@@ -28,6 +28,8 @@ T = TypeVar("T")
 # Cloud answers at most 100 issues a page when fields are asked for; Server up to 1000 (its own cap may be lower).
 CLOUD_PAGE = 100
 SERVER_PAGE = 500
+# A Server read that finds its results moved under it this many times in a row fails (and is retried later).
+SERVER_RESTARTS = 3
 KEYS_PER_QUERY = 100
 ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+\Z", re.ASCII)  # \Z: "$" would let a final newline through
 MISSING_KEY = re.compile(r"issue with key '([^']+)' does not exist", re.IGNORECASE)
@@ -164,29 +166,56 @@ class JiraClient:
                 return
 
     def _server_pages(self, jql: str, fields: list[str]) -> Iterator[tuple[int | None, list[dict]]]:
-        start = 0
+        """startAt counts positions: an issue that moves from before a page's start (changed, in a sort by
+        `updated`) or leaves the results shifts the rest up, and one would never be read. So each page after the
+        first starts one early, at the issue the last page ended on (the anchor), and continues after wherever the
+        anchor now is; when it is not there (it changed or left itself), the read starts again."""
+        start, anchor, restarts = 0, None, 0
         while True:
-            body = _call(
-                lambda s=start: self.jira.search_issues(
-                    jql, startAt=s, maxResults=SERVER_PAGE, fields=list(fields), json_result=True
-                ),
-                "JIRA search",
-            )
-            issues = _issues_of(body)
-            try:
-                total, size = int(body["total"]), int(body.get("maxResults", SERVER_PAGE))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise UpstreamError(f"JIRA search: unexpected answer ({exc!r})") from exc
-            expected = max(0, min(size, total - start))
-            if len(issues) < expected or (not issues and start < total):
-                raise UpstreamError(f"JIRA search: truncated page ({len(issues)} of {expected} issues)")
+            at = max(0, start - 1) if anchor else start
+            total, issues = self._server_page(jql, fields, at=at, size=SERVER_PAGE + (1 if anchor else 0))
+            if anchor:
+                keys = [i.get("key") for i in issues]
+                if anchor not in keys and at > 0:  # moved back: look in the page before
+                    at = max(0, at - SERVER_PAGE)
+                    total, issues = self._server_page(jql, fields, at=at, size=start - at + 1)
+                    keys = [i.get("key") for i in issues]
+                if anchor not in keys:
+                    restarts += 1
+                    if restarts > SERVER_RESTARTS:
+                        raise UpstreamError(f"JIRA search: the results kept changing during {restarts} reads")
+                    log.info("JIRA search: results changed under the read (%s left its place): reading again", anchor)
+                    start, anchor = 0, None
+                    continue
+                skip = keys.index(anchor) + 1
+                start, issues = at + skip, issues[skip:]
             yield total, issues
             start += len(issues)
-            if start >= total:
+            if start >= total or not issues:
                 return
+            anchor = issues[-1].get("key")
 
-    def issues_by_key(self, keys: list[str], fields: list[str]) -> tuple[list[dict], list[str]]:
-        """The issues with these keys, and the keys JIRA does not have (rather than failing their query)."""
+    def _server_page(self, jql: str, fields: list[str], *, at: int, size: int) -> tuple[int, list[dict]]:
+        """One page: (total, issues). A page with fewer issues than JIRA promised is an error, not the end."""
+        body = _call(
+            lambda: self.jira.search_issues(jql, startAt=at, maxResults=size, fields=list(fields), json_result=True),
+            "JIRA search",
+        )
+        issues = _issues_of(body)
+        try:
+            total, size = int(body["total"]), int(body.get("maxResults", size))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamError(f"JIRA search: unexpected answer ({exc!r})") from exc
+        expected = max(0, min(size, total - at))
+        if len(issues) < expected or (not issues and at < total):
+            raise UpstreamError(f"JIRA search: truncated page ({len(issues)} of {expected} issues)")
+        return total, issues
+
+    def issues_by_key(
+        self, keys: list[str], fields: list[str], *, within: str | None = None
+    ) -> tuple[list[dict], list[str]]:
+        """The issues with these keys (among those `within`, a JQL filter, matches), and the keys JIRA does not
+        have (rather than failing their query)."""
         found: list[dict] = []
         missing: list[str] = []
         for batch in chunks(keys, KEYS_PER_QUERY):
@@ -195,7 +224,9 @@ class JiraClient:
                 raise ValueError(f"not issue keys: {invalid}")  # never let a value become JQL
             while batch:
                 try:
-                    found += [i for _, page in self.search(f"key in ({', '.join(batch)})", fields) for i in page]
+                    jql = f"key in ({', '.join(batch)})"
+                    jql = f"({within}) AND {jql}" if within else jql
+                    found += [i for _, page in self.search(jql, fields) for i in page]
                     break
                 except JqlRejected as exc:
                     gone = {k.upper() for m in exc.messages for k in MISSING_KEY.findall(m)} & set(batch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from .http import UpstreamError, call, check_response, client_time, decode_json,
 
 log = logging.getLogger(__name__)
 
-# The portal never returns a result past this position: larger sets are read in windows.
+# The portal never returns a result past this position: iter_cases pages by key, each page from position 0.
 SEARCH_CAP = 9999
 SORT = "case_lastModifiedDate asc, case_number asc"
 CASE_FIELDS = [
@@ -26,6 +27,15 @@ CASE_FIELDS = [
 
 def solr_time(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# What may stand in a range of the search's query: a date or a case number as the portal sent it, nothing that
+# could change the query.
+_KEY_TEXT = re.compile(r"[0-9A-Za-z:.+-]+\Z")
+
+
+def _key_text(value) -> bool:
+    return isinstance(value, str) and bool(_KEY_TEXT.match(value))
 
 
 class PortalClient:
@@ -104,32 +114,46 @@ class PortalClient:
 
         Yields (how many cases the whole read covers, as first reported; a page of docs).
 
-        The portal caps a result set at 9,999, so the set is read in windows on the sort key:
-        each window starts at the last modified time the previous one reached. Cases seen in
-        an earlier window (same timestamp at the boundary) are not yielded twice.
+        Paged by key, not by position: each page asks, from the first position, for the cases after the last
+        one read in the sort (last modified, number). A case modified during the read moves later in that sort
+        and is read again there (newer wins when it is stored); by position, every case that moved from before
+        the page's start would shift the rest up and one would never be read (and a full run would then take
+        it for gone). Starting each page at 0 also stays under the portal's 9,999-result cap.
         """
-        low = solr_time(modified_since) if modified_since else "*"
-        seen: set[str] = set()
+        since = f" AND case_lastModifiedDate:[{solr_time(modified_since)} TO *]" if modified_since else ""
+        after: tuple[str, str] | None = None
         total = None
         while True:
-            q = f"({query}) AND case_lastModifiedDate:[{low} TO *]"
-            start, last_stamp, found = 0, None, 0
-            while start < SEARCH_CAP:
-                rows = min(page_size, SEARCH_CAP - start)
-                found, docs = self.search(q=q, rows=rows, start=start)
-                total = found if total is None else total
-                fresh = [d for d in docs if d.get("case_number") not in seen]
-                seen.update(d.get("case_number") for d in fresh)
-                if fresh:
-                    yield total, fresh
-                if docs:
-                    last_stamp = docs[-1].get("case_lastModifiedDate") or last_stamp
-                start += len(docs)
-                if start >= found or not docs:
-                    return
-            if last_stamp is None or last_stamp == low:
-                raise UpstreamError(f"case search: more than {SEARCH_CAP} cases modified at {low}; cannot window")
-            low = last_stamp
+            q = f"({query}){since}"
+            if after:
+                stamp, number = after
+                q += (
+                    f" AND (case_lastModifiedDate:{{{stamp} TO *] OR "
+                    f"(case_lastModifiedDate:[{stamp} TO {stamp}] AND case_number:{{{number} TO *]))"
+                )
+            found, docs = self.search(q=q, rows=page_size)
+            total = found if total is None else total
+            if docs:
+                yield total, docs
+            if len(docs) >= found or not docs:
+                return
+            # The last case the page holds with its sort key (a malformed one without it is rejected, not a key).
+            keyed = [d for d in docs if _key_text(d.get("case_lastModifiedDate")) and _key_text(d.get("case_number"))]
+            key = (keyed[-1]["case_lastModifiedDate"], keyed[-1]["case_number"]) if keyed else None
+            if key is None or key == after:
+                raise UpstreamError("case search: a page without a case to continue after; cannot page")
+            after = key
+
+    def cases_by_number(self, *, query: str, numbers: list[str]) -> list[dict]:
+        """Those of these cases that match `query` now: a full read's proof that the others left it."""
+        found = []
+        for start in range(0, len(numbers), 100):
+            batch = numbers[start : start + 100]
+            if not all(n.isascii() and n.isdigit() for n in batch):
+                raise ValueError(f"not case numbers: {batch}")  # never let a value become a query
+            q = f"({query}) AND case_number:({' OR '.join(batch)})"
+            found += self.search(q=q, rows=len(batch))[1]
+        return found
 
     def case(self, number: str) -> dict:
         return self._get(f"/v1/cases/{number}", f"case {number}")

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
+from t5g.clients.http import UpstreamError
 from t5g.clients.records import RecordError
 from t5g.models import SyncRun
 
@@ -63,6 +64,43 @@ def pooled(fn: Callable[[T], R], items: list[T]) -> Iterator[tuple[T, R]]:
         return
     with ThreadPoolExecutor(max_workers=settings.UPSTREAM_CONCURRENCY) as pool:
         yield from zip(items, pool.map(fn, items), strict=True)
+
+
+# Answers that say the upstream itself is failing or refusing us, whatever the record: bad credentials,
+# a proxy's authentication, rate limiting. Never one record's problem.
+NOT_THE_RECORD = frozenset({401, 407, 429})
+
+
+def read_each(fn: Callable[[T], R], items: list[T]) -> tuple[list[tuple[T, R]], dict[T, UpstreamError]]:
+    """`pooled`, where one record's failure does not fail the others: (the items read with their answers, in
+    input order; the items the upstream refused, each with its error).
+
+    A refusal is the record's own when the upstream answered about it: a 4xx other than NOT_THE_RECORD's
+    (e.g. 403 restricted, 404 or 410 deleted), or a 5xx while other records of the batch were read (a record
+    the upstream cannot render). Anything else is raised, failing the run as before: no answer at all (a timeout,
+    a refused connection, a malformed body), NOT_THE_RECORD, or a 5xx for every record of the batch (the
+    upstream is down, not the records).
+    """
+
+    def attempt(item: T) -> tuple[R | None, UpstreamError | None]:
+        try:
+            return fn(item), None
+        except UpstreamError as exc:
+            return None, exc
+
+    read: list[tuple[T, R]] = []
+    refused: dict[T, UpstreamError] = {}
+    for item, (answer, error) in pooled(attempt, items):
+        if error is None:
+            read.append((item, answer))
+        elif error.status is None or error.status in NOT_THE_RECORD:
+            raise error
+        else:
+            refused[item] = error
+    server_errors = [e for e in refused.values() if e.status >= 500]
+    if server_errors and not read:
+        raise server_errors[0]
+    return read, refused
 
 
 class Throttled:

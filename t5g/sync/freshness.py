@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from t5g.models import SyncRun
+from t5g.models import FailingRecord, SyncRun
 
 from .registry import jobs
 
@@ -18,6 +18,9 @@ class Freshness:
     last_success: datetime | None
     last_failure: datetime | None
     stale_after: timedelta  # the job's Job.stale_after: about twice its default schedule
+    # Records the job could not read on its last try of each (restricted, deleted: t5g/sync/failures.py).
+    failing_records: int = 0
+    failing_since: datetime | None = None  # the first failure of the oldest streak
 
     @property
     def failing(self) -> bool:
@@ -29,9 +32,18 @@ class Freshness:
         too_old = timezone.now() - self.stale_after
         return self.failing or not self.last_success or self.last_success < too_old
 
+    @property
+    def records_failing_long(self) -> bool:
+        """Some record has failed for longer than a day: no passing refusal, someone should look at it."""
+        return bool(self.failing_since and self.failing_since < timezone.now() - RECORDS_FAILING_LONG)
 
-def source_freshness() -> list[Freshness]:
-    """When each job last synced and last failed (after its retries), in one query, in registry order."""
+
+RECORDS_FAILING_LONG = timedelta(days=1)
+
+
+def source_freshness(*, failing_records: bool = False) -> list[Freshness]:
+    """When each job last synced and last failed (after its retries), in one query, in registry order; with
+    `failing_records`, also the records each cannot read (t5g/sync/failures.py), in a second."""
     rows = {
         row["source"]: row
         for row in SyncRun.objects.values("source").annotate(
@@ -39,6 +51,14 @@ def source_freshness() -> list[Freshness]:
             last_failure=Max("finished_at", filter=Q(outcome=SyncRun.Outcome.FAILED)),
         )
     }
+    failing = (
+        {
+            row["source"]: row
+            for row in FailingRecord.objects.values("source").annotate(count=Count("pk"), since=Min("since"))
+        }
+        if failing_records
+        else {}
+    )
     return [
         Freshness(
             source=job.name,
@@ -46,6 +66,8 @@ def source_freshness() -> list[Freshness]:
             last_success=rows.get(job.name, {}).get("last_success"),
             last_failure=rows.get(job.name, {}).get("last_failure"),
             stale_after=job.stale_after,
+            failing_records=failing.get(job.name, {}).get("count", 0),
+            failing_since=failing.get(job.name, {}).get("since"),
         )
         for job in jobs()
     ]

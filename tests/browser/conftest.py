@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import types
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ import requests
 from django.core.management import call_command
 from django.test import override_settings
 
-from sandbox import environment
+from sandbox import environment, idp_shapes
 from tests.conftest import point_at_sandbox
 from tests.processes import BASE_DIR, BIN, Process, celery_worker, child_env, free_port, wait_for
 from tests.sandbox import Sandbox
@@ -132,8 +133,6 @@ def browser_database(django_db_blocker):
 def stack(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
     """Started in parallel where it can be (2 cores, and most of it is waiting): the sandbox while the
     database migrates, the worker while the sync runs, gunicorn all along."""
-    from django.conf import settings
-
     log_dir = tmp_path_factory.mktemp("browser-stack")
     pool = ThreadPoolExecutor(2)
     with contextlib.ExitStack() as stop:
@@ -144,36 +143,73 @@ def stack(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
         stop.enter_context(browser_database(django_db_blocker))
         sandbox = sandbox_starting.result()
 
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        extra = {"SITE_URL": url, **environment(sandbox.url), "DEBUG": "false", "LOG_LEVEL": "WARNING"}
-        # The same key as this process: the sessions tests write here must be valid there.
-        extra["SECRET_KEY"] = settings.SECRET_KEY
-        web = Process(
-            "gunicorn",
-            [str(BIN / "gunicorn"), "t5g.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--timeout", "60", "--access-logfile", "-"],
-            env=child_env(**extra),
-            log_dir=log_dir,
-        )  # fmt: skip
+        url, web = start_web(sandbox, log_dir=log_dir)
         stop.callback(web.stop)
+        extra = web_env(sandbox, url)
         worker_starting = pool.submit(stop.enter_context, celery_worker(log_dir=log_dir, name="browser", **extra))
         with django_db_blocker.unblock():
             _ensure_status_mapping()
             sync_all(sandbox)
         worker = worker_starting.result()
         pool.shutdown()
-
-        def web_up() -> bool:
-            if web.popen.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {web.popen.returncode}:\n{web.log()[-3000:]}")
-            try:
-                return requests.get(url + "/", timeout=5, allow_redirects=False).status_code < 500
-            except requests.RequestException:
-                return False
-
-        wait_for(web_up, timeout=60, what="gunicorn")
+        wait_for_web(url, web)
         yield Stack(url=url, sandbox=sandbox, web=web, worker=worker)
+
+
+def web_env(sandbox: Sandbox, url: str, idp_shape: str = idp_shapes.DEFAULT) -> dict[str, str]:
+    """The settings of a web process at `url` pointed at `sandbox`, its IdP speaking `idp_shape`."""
+    from django.conf import settings
+
+    extra = {"SITE_URL": url, **environment(sandbox.url, idp_shape=idp_shape), "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+    # The same key as this process: the sessions tests write here must be valid there.
+    extra["SECRET_KEY"] = settings.SECRET_KEY
+    return extra
+
+
+def start_web(
+    sandbox: Sandbox, *, log_dir, idp_shape: str = idp_shapes.DEFAULT, workers: int = 2, name: str = "gunicorn"
+) -> tuple[str, Process]:
+    """gunicorn on a free port with `web_env`'s settings, started (not yet answering: wait_for_web)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    web = Process(
+        name,
+        [str(BIN / "gunicorn"), "t5g.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--timeout", "60", "--access-logfile", "-"],
+        env=child_env(**web_env(sandbox, url, idp_shape)),
+        log_dir=log_dir,
+    )  # fmt: skip
+    return url, web
+
+
+def wait_for_web(url: str, web: Process) -> None:
+    def web_up() -> bool:
+        if web.popen.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {web.popen.returncode}:\n{web.log()[-3000:]}")
+        try:
+            return requests.get(url + "/", timeout=5, allow_redirects=False).status_code < 500
+        except requests.RequestException:
+            return False
+
+    wait_for(web_up, timeout=60, what="gunicorn")
+
+
+@pytest.fixture(scope="session")
+def eduperson_web(stack, tmp_path_factory) -> Iterator[str]:
+    """A second web process on the same database and sandbox, with only its SAML settings changed: those that
+    read the IdP's eduPerson shape (sandbox/idp_shapes.py). Started when a test first asks for it."""
+    url, web = start_web(
+        stack.sandbox,
+        log_dir=tmp_path_factory.mktemp("browser-eduperson"),
+        idp_shape=idp_shapes.EDUPERSON,
+        workers=1,
+        name="gunicorn-eduperson",
+    )
+    try:
+        wait_for_web(url, web)
+        yield url
+    finally:
+        web.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-# When a user last signed in through SAML as a team member (API tokens lapse without it). Until now only a SAML
-# sign-in wrote a profile, so a profile's last update is its user's last member sign-in: existing tokens keep
-# working for users who signed in lately.
+# When a user last signed in through SAML as a team member (API tokens lapse without it). Until now a profile was
+# written by SAML sign-ins only (a refused one sets membership_ended_at), so the last update of a profile whose
+# membership did not end is its user's last member sign-in: existing tokens keep working for users who signed in
+# lately.
 
 from django.db import migrations, models
 from django.db.models import F
@@ -8,13 +9,13 @@ from django.db.models import F
 
 def from_last_update(apps, schema_editor):
     Profile = apps.get_model('t5g', 'Profile')
-    Profile.objects.update(member_signed_in_at=F('updated_at'))
+    Profile.objects.filter(membership_ended_at__isnull=True).update(member_signed_in_at=F('updated_at'))
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('t5g', '0009_syncrun_watermark'),
+        ('t5g', '0011_profile_saml_subject'),
     ]
 
     operations = [
