@@ -663,7 +663,7 @@ def test_it_ends_a_removed_members_access_at_their_refused_sign_in(idp, client, 
     assert client.get("/").status_code == 302  # their other session ended too
     user.refresh_from_db()
     assert not user.is_active
-    assert not ApiToken.objects.filter(user=user).exists()
+    assert not ApiToken.objects.filter(user=user, revoked_at__isnull=True).exists()  # revoked, still listed
 
 
 def test_it_lets_a_member_back_in_after_they_rejoin(idp, client, settings):
