@@ -9,8 +9,10 @@ WEB_PORT ?= 8000
 REDIS_PORT ?= 6391
 SANDBOX_PORT ?= 8800
 SANDBOX_CASES ?= 2000
-# With no real upstream configured, `make run` serves the sandbox and points T5G at it.
-USE_SANDBOX := $(if $(PORTAL_URL)$(JIRA_URL)$(BUGZILLA_URL),,yes)
+# With no real upstream configured (in the environment, on make's command line or in .env), `make run` serves
+# the sandbox and points T5G at it.
+ENV_FILE_UPSTREAMS := $(shell grep -sE '^[[:space:]]*(export[[:space:]]+)?(PORTAL_URL|JIRA_URL|BUGZILLA_URL)=[^[:space:]]' .env)
+USE_SANDBOX := $(if $(PORTAL_URL)$(JIRA_URL)$(BUGZILLA_URL)$(ENV_FILE_UPSTREAMS),,yes)
 SANDBOX_URL := http://127.0.0.1:$(SANDBOX_PORT)
 # The variables that point T5G at the sandbox (`python -m sandbox env`), for every process honcho starts.
 SANDBOX_ENV := var/sandbox.env
@@ -46,25 +48,32 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 static: $(VENV)/.installed node_modules/.installed
-	@mkdir -p var
+	@# var/ holds the SQLite database (sessions included), keys and passwords: T5G's user's only.
+	@mkdir -p var && chmod 700 var
 	DEBUG=true $(PY) manage.py collectstatic --no-input -v0
 
 # Everything on embedded defaults: SQLite in var/, a private Redis, gunicorn, a worker and beat.
 # Set REDIS_URL to use your own Redis instead of starting one.
+# DEBUG (debug pages, the public fallback SECRET_KEY) only with the sandbox's made-up data: with real upstreams
+# T5G runs as in production, and needs a SECRET_KEY (environment or .env).
+ifdef USE_SANDBOX
 run: export DEBUG ?= true
+endif
 run: export WEB_PORT := $(WEB_PORT)
 run: export REDIS_PORT := $(REDIS_PORT)
-run: export REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
+# The private Redis has a password made once for this machine (var/redis.conf): whoever can write to T5G's Redis
+# runs code as T5G (pickled cache entries, queued tasks), and every local user can reach 127.0.0.1.
+run: export REDIS_URL ?= redis://:$(shell sed -n 's/^requirepass //p' var/redis.conf 2>/dev/null)@127.0.0.1:$(REDIS_PORT)/0
 run: export SITE_URL ?= http://127.0.0.1:$(WEB_PORT)
 run: export SANDBOX_PORT := $(SANDBOX_PORT)
 run: export SANDBOX_CASES := $(SANDBOX_CASES)
-run: setup
+run: setup var/redis.conf
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py setup_schedules --first-refresh
 	@# Flower (task monitoring) signs in with FLOWER_BASIC_AUTH, or a password made once for this machine.
 	@test -n "$$FLOWER_BASIC_AUTH" -o -s var/flower-auth || \
 		(umask 077; echo "admin:$$(head -c 18 /dev/urandom | base64 | tr -d '/+=')" > var/flower-auth)
-	@echo "T5G starting: open $$SITE_URL/ $(if $(USE_SANDBOX),(sign in as member/member or admin/admin),(signing in through your IdP))"
+	@echo "T5G starting: open $$SITE_URL/ $(if $(USE_SANDBOX),(sign in as member/member or admin/admin),(signing in through your IdP))$(if $(filter true,$(DEBUG)), with DEBUG on)"
 	@echo "Health: $$SITE_URL/health/  Flower: http://127.0.0.1:$${FLOWER_PORT:-5555}/ (user and password in var/flower-auth)"
 ifdef USE_SANDBOX
 	@echo "No real upstream configured: serving the sandbox at $(SANDBOX_URL) ($(SANDBOX_CASES) cases)"
@@ -77,6 +86,10 @@ ifdef USE_SANDBOX
 endif
 	exec $(VENV)/bin/honcho --procfile Procfile $(if $(USE_SANDBOX),--env $(SANDBOX_ENV)$(comma).env) start \
 		$(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) $(if $(USE_SANDBOX),sandbox) web worker beat flower
+
+var/redis.conf:
+	@mkdir -p var && chmod 700 var
+	@(umask 077; echo "requirepass $$(head -c 24 /dev/urandom | base64 | tr -d '/+=')" > $@)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

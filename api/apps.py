@@ -8,7 +8,7 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         from t5g.signals import membership_ended
 
-        from .receivers import revoke_tokens
+        from .receivers import end_membership
 
         # A leaver's tokens go with their membership (the core says when; it cannot import this app).
-        membership_ended.connect(revoke_tokens, dispatch_uid="api.revoke_tokens")
+        membership_ended.connect(end_membership, dispatch_uid="api.end_membership")

@@ -3,7 +3,8 @@
 A caller is a signed-in user (the session cookie, as in a browser) or a script sending
 `Authorization: Bearer <key>` with the key of an API token (admin: *API tokens*). The views are exempt
 from the site's sign-in redirect and do their own authentication, answering in JSON: 401 with
-`WWW-Authenticate: Bearer` for no or a bad credential, 403 for a user who is not active.
+`WWW-Authenticate: Bearer` for no or a bad credential (unknown, revoked, expired key), 403 for a user who is not
+active or, for a key, has not signed in as a team member lately.
 Authentication always comes first: the cache never answers a caller it has not checked.
 """
 
@@ -12,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -64,12 +67,20 @@ def authenticate(request: HttpRequest) -> None:
             raise _unauthorized("Send Authorization: Bearer <key>.", bad_token=True)
         # Looked up by its hash: the stored value cannot be used as a key, and comparing hashes
         # leaks nothing about the key through timing.
-        token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key.strip())).first()
+        token = ApiToken.objects.select_related("user__profile").filter(key_hash=hash_key(key.strip())).first()
         if token is None:
             raise _unauthorized("This API key is not valid.", bad_token=True)
+        now = timezone.now()
+        if token.revoked_at is not None:
+            raise _unauthorized("This API key was revoked.", bad_token=True)
+        if token.expires_at <= now:
+            raise _unauthorized(f"This API key expired on {token.expires_at:%Y-%m-%d %H:%M} UTC.", bad_token=True)
         if not token.user.is_active:
             raise ApiError(403, "The user of this API key is not active.")
-        now = timezone.now()
+        if not member_lately(token.user, now=now):
+            days = settings.API_TOKEN_MEMBER_WITHIN_DAYS
+            raise ApiError(403, f"The user of this API key has not signed in to T5G as a team member in {days} days: "
+                                "signing in makes it work again.")  # fmt: skip
         if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         request.user = token.user
@@ -82,6 +93,21 @@ def authenticate(request: HttpRequest) -> None:
         # Signed in, but the authentication backends refuse the user now (made inactive since).
         raise ApiError(403, "This user is not active.")
     raise _unauthorized("Sign in, or send Authorization: Bearer <key> (an API token from the admin).")
+
+
+def member_lately(user, *, now: datetime) -> bool:
+    """Whether `user` signed in through SAML, as a team member, within API_TOKEN_MEMBER_WITHIN_DAYS.
+
+    Membership is checked at sign-in only: without this, a leaver's script would keep reading after the IdP
+    stopped letting them in."""
+    days = settings.API_TOKEN_MEMBER_WITHIN_DAYS
+    if not days:
+        return True
+    try:
+        signed_in = user.profile.member_signed_in_at
+    except ObjectDoesNotExist:  # never signed in through SAML
+        return False
+    return signed_in is not None and now - signed_in <= timedelta(days=days)
 
 
 def _error(error: ApiError) -> JsonResponse:

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
-from .models import ApiToken
-
-logger = logging.getLogger(__name__)
+from .services import revoke_tokens
 
 
-def revoke_tokens(sender, *, user, **kwargs) -> None:
-    """membership_ended: every API token of the user stops working now, not at their next use's user check."""
-    revoked, _ = ApiToken.objects.filter(user=user).delete()
-    if revoked:
-        logger.warning("Revoked %s API token(s) of user #%s: no longer a member", revoked, user.pk)
+def end_membership(sender, *, user, **kwargs) -> None:
+    """membership_ended: every API token of the user stops working now (revoked, still listed with its last use)."""
+    revoke_tokens(users=[user], by="the end of their membership (a sign-in refused for groups)")

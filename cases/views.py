@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -299,8 +300,13 @@ def _naive(value: datetime | None) -> datetime | None:
     return timezone.make_naive(value, UTC) if value else None
 
 
-# A cell starting with one of these is a formula to a spreadsheet: upstream text must stay text.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is a formula to a spreadsheet: upstream text must stay text. Excel folds the
+# fullwidth signs to their ASCII forms.
+FORMULA_SIGNS = "=+-@＝＋－＠"
+FORMULA_START = (*FORMULA_SIGNS, "\t", "\r")
+# A sign after a delimiter that some locale's spreadsheet splits cells at (";" in much of Europe, tabs, pipes) or
+# a line break: "x;=HYPERLINK(…)" is two cells there, the second a formula.
+FORMULA_SEGMENT = re.compile(rf"([,;\t|\r\n]\s*)([{re.escape(FORMULA_SIGNS)}])")
 
 
 class _Echo:
@@ -315,7 +321,8 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         return error
 
     def lines() -> Iterator[str]:
-        writer = csv.writer(_Echo())
+        # Every text cell quoted: a delimiter inside one never splits it, whatever delimiter the reader assumes.
+        writer = csv.writer(_Echo(), quoting=csv.QUOTE_NONNUMERIC)
         yield "\ufeff"  # so that spreadsheets read the file as UTF-8
         yield writer.writerow(EXPORT_COLUMNS)
         for row in export_rows(query=query):
@@ -331,9 +338,16 @@ def _csv_cell(value):
         return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        return _not_a_formula(value)
     return value
+
+
+def _not_a_formula(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading quote before a formula's sign, at the start and after every
+    delimiter. The XLSX export needs none of this (its cells are typed as text): README says it is the safe one."""
+    text = FORMULA_SEGMENT.sub(r"\1'\2", text)
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text
 
 
 @require_GET

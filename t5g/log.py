@@ -23,6 +23,26 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class ScrubFilter(logging.Filter):
+    """No secret in any line: upstream errors and their tracebacks quote URLs with keys and requests' headers
+    (python-bugzilla's key, the jira library's Authorization header), so message and traceback are scrubbed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from t5g.clients.scrub import scrub
+
+        message = record.getMessage()
+        clean = scrub(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[0] is not None:
+            # Formatted here once, scrubbed: the formatters (text and JSON) use exc_text when exc_info is gone.
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        return True
+
+
 def _task_id() -> str:
     from celery import current_task
 
@@ -49,11 +69,12 @@ class RequestIdMiddleware:
 
 def logging_config(*, level: str, fmt: str) -> dict:
     """Django's LOGGING: one JSON object per line ("json") or readable "text", each line with its request or
-    task id (ContextFilter); libraries that would log secrets or noise are held at WARNING."""
+    task id (ContextFilter) and without secrets (ScrubFilter); libraries that would log secrets or noise are held
+    at WARNING."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "t5g.log.ContextFilter"}},
+        "filters": {"context": {"()": "t5g.log.ContextFilter"}, "scrub": {"()": "t5g.log.ScrubFilter"}},
         "formatters": {
             "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s%(task_id)s] %(message)s"},
             "json": {
@@ -62,7 +83,7 @@ def logging_config(*, level: str, fmt: str) -> dict:
                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             },
         },
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": fmt, "filters": ["context"]}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": fmt, "filters": ["context", "scrub"]}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "django_redis": {"level": "WARNING"},

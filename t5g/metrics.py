@@ -7,12 +7,10 @@ counters are kept in Redis by every process (t5g/counters.py) and read here.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 from collections.abc import Iterator
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from .callers import monitor
 from .counters import BUCKETS, UPSTREAM_BUCKETS, UPSTREAM_REQUESTS, UPSTREAM_SECONDS, VIEW_CACHE, redis_connection
 from .models import SyncRun, UpstreamWrite
 from .sync.freshness import source_freshness
@@ -132,19 +131,11 @@ T5G_REGISTRY = CollectorRegistry(auto_describe=False)
 T5G_REGISTRY.register(T5GCollector())
 
 
-def _allowed(request: HttpRequest) -> bool:
-    token = settings.METRICS_TOKEN
-    given = request.headers.get("Authorization", "")
-    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        return True
-    return request.META.get("REMOTE_ADDR", "") in settings.METRICS_ALLOWED_IPS
-
-
 @require_GET
 @login_not_required
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text: a bearer token (METRICS_TOKEN) or an allowed address (METRICS_ALLOWED_IPS)."""
-    if not _allowed(request):
+    if not monitor(request):
         return HttpResponse("metrics need the METRICS_TOKEN bearer token\n", status=401, content_type="text/plain",
                             headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

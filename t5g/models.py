@@ -102,6 +102,9 @@ class Profile(models.Model):
     # then); a later sign-in as a member makes them active again. An inactive user without it stays out.
     membership_ended_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set by every SAML sign-in, which only team members complete (t5g/signins.py): API tokens lapse without it.
+    # Not updated_at, which any save of the profile moves.
+    member_signed_in_at = models.DateTimeField("last signed in as a member", null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return str(self.user)

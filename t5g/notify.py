@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from slack_sdk.errors import SlackApiError
 
+from .clients.scrub import scrub
 from .clients.slack import post_message
 from .models import Notification
 
@@ -168,7 +169,7 @@ def is_permanent(exc: Exception) -> bool:
 
 
 def describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"[:2000]
+    return scrub(f"{type(exc).__name__}: {exc}")[:2000]
 
 
 def fail_replies(replies) -> int:

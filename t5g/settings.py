@@ -8,6 +8,8 @@ in t5g/checks.py, which names the variable and stops start-up.
 
 import ipaddress
 import os
+from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -108,6 +110,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "axes",
     "djangosaml2",
     "import_export",
     "health_check",
@@ -186,14 +189,26 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and send HSTS.
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and send HSTS. A year, as browsers' preload lists
+# expect: an hour would leave a returning user's first request open to a downgrade most of the time.
 if SITE_URL.startswith("https://"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = _env("SECURE_HSTS_SECONDS", "int", 3600)
+    SECURE_HSTS_SECONDS = _env("SECURE_HSTS_SECONDS", "int", 365 * 24 * 3600)
+# The reverse proxies in front of T5G (addresses or networks, comma-separated). A request from one of them is from
+# the address it names in X-Forwarded-For; behind a proxy every other request seems to come from the proxy itself,
+# so address allow-lists (METRICS_ALLOWED_IPS) and the sign-in lockout need this (t5g/callers.py).
+TRUSTED_PROXIES = _env("TRUSTED_PROXIES", "list", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        SETTINGS_ERRORS.append(("TRUSTED_PROXIES", f"not an address or network: {_proxy!r}"))
+        TRUSTED_PROXIES = []
+        break
 
 # --- SAML sign-in -------------------------------------------------------------------
-# Every page but the health check needs a user signed in through SAML single sign-on (djangosaml2;
-# t5g/saml.py builds the SP configuration, on first use, from these settings).
+# Every page but the health checks and /metrics (for monitors) needs a user signed in through SAML single sign-on
+# (djangosaml2; t5g/saml.py builds the SP configuration, on first use, from these settings).
 SAML_IDP_METADATA_URL = _env("SAML_IDP_METADATA_URL", "str", "")
 SAML_IDP_METADATA_FILE = _env("SAML_IDP_METADATA_FILE", "str", "")
 if SAML_IDP_METADATA_URL and SAML_IDP_METADATA_FILE:
@@ -259,6 +274,37 @@ SAML_ADMIN_GROUPS = _groups(
 )
 # Break-glass: a password sign-in at /login/ for staff users, for when the IdP is out of reach.
 LOCAL_LOGIN = _env("LOCAL_LOGIN", "bool", False)
+# Its lockout (django-axes, for /login/ only: t5g/signins.py): after this many failed passwords from one address,
+# or for one user name, that address or name is refused for this many minutes.
+LOCAL_LOGIN_FAILURE_LIMIT = _env("LOCAL_LOGIN_FAILURE_LIMIT", "int", 5)
+LOCAL_LOGIN_LOCKOUT_MINUTES = _env("LOCAL_LOGIN_LOCKOUT_MINUTES", "int", 15)
+for _name, _value in (
+    ("LOCAL_LOGIN_FAILURE_LIMIT", LOCAL_LOGIN_FAILURE_LIMIT),
+    ("LOCAL_LOGIN_LOCKOUT_MINUTES", LOCAL_LOGIN_LOCKOUT_MINUTES),
+):
+    if _value is not None and _value < 1:
+        SETTINGS_ERRORS.append((_name, "must be at least 1"))
+AXES_HANDLER = "t5g.signins.LocalSignInHandler"
+AXES_FAILURE_LIMIT = LOCAL_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOCAL_LOGIN_LOCKOUT_MINUTES or 15)
+# Either locks: many names tried from one address, or one name tried from many.
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "t5g.callers.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed password, in admin (Axes: access failures)
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # t5g/signins.py logs every local sign-in, refusal and lockout itself
+# axes guards the one view it is for (t5g/signins.py) rather than every authenticate() through a backend:
+# SAML sign-ins are not password attempts and must not count or be locked out.
+SILENCED_SYSTEM_CHECKS = ["axes.W002", "axes.W003"]
+# Passwords exist only for break-glass staff (createsuperuser, changepassword): Django's validators refuse short,
+# common, numeric and user-name-like ones.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 if SAML_IDP_METADATA_URL or SAML_IDP_METADATA_FILE:
     LOGIN_URL = "saml2_login"
 else:
@@ -313,6 +359,14 @@ DATABASES = {"default": _db}
 REDIS_URL = _env("REDIS_URL", "str", "redis://127.0.0.1:6391/0")
 if urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
     SETTINGS_ERRORS.append(("REDIS_URL", f"must be a redis:// URL, got {REDIS_URL!r}"))
+# django-redis unpickles what it reads and Celery runs what its queue holds: whoever can write to this Redis runs
+# code as T5G. In production it needs a password, unless its network is private to T5G and this says so.
+REDIS_ALLOW_NO_PASSWORD = _env("REDIS_ALLOW_NO_PASSWORD", "bool", False)
+if not DEBUG and not REDIS_ALLOW_NO_PASSWORD and not urlsplit(REDIS_URL).password:
+    SETTINGS_ERRORS.append(
+        ("REDIS_URL", "needs a password (redis://:password@host:port/0) when DEBUG is off, "
+                      "or set REDIS_ALLOW_NO_PASSWORD=true")
+    )  # fmt: skip
 
 
 def _redis_db(url: str, db: int) -> str:
@@ -504,10 +558,28 @@ MAX_NEW_CARDS = _env("MAX_NEW_CARDS", "int", 20)
 if MAX_NEW_CARDS is not None and MAX_NEW_CARDS < 0:
     SETTINGS_ERRORS.append(("MAX_NEW_CARDS", "must not be negative"))
 
+# --- JSON API tokens (api/) -------------------------------------------------------------------
+# A new token's lifetime (each token's own expiry can be changed in admin).
+API_TOKEN_DAYS = _env("API_TOKEN_DAYS", "int", 90)
+# A token stops working while its user has not signed in through SAML as a team member for this many days (0: never
+# checked, e.g. without SAML): membership is only checked at sign-in, and a leaver's script must not outlive it.
+API_TOKEN_MEMBER_WITHIN_DAYS = _env("API_TOKEN_MEMBER_WITHIN_DAYS", "int", 30)
+if API_TOKEN_DAYS is not None and API_TOKEN_DAYS < 1:
+    SETTINGS_ERRORS.append(("API_TOKEN_DAYS", "must be at least 1"))
+if API_TOKEN_MEMBER_WITHIN_DAYS is not None and API_TOKEN_MEMBER_WITHIN_DAYS < 0:
+    SETTINGS_ERRORS.append(("API_TOKEN_MEMBER_WITHIN_DAYS", "must not be negative"))
+
 # --- Monitoring ---------------------------------------------------------------------------
-# /metrics answers a scraper presenting METRICS_TOKEN as a bearer token, or one of these addresses.
+# /metrics and /health/ answer a scraper presenting METRICS_TOKEN as a bearer token, or one of these addresses
+# (each address as t5g/callers.py finds it: behind a proxy, only with TRUSTED_PROXIES); /health/ also answers staff.
 METRICS_TOKEN = _env("METRICS_TOKEN", "str", "")
 METRICS_ALLOWED_IPS = _env("METRICS_ALLOWED_IPS", "list", [])
+if METRICS_ALLOWED_IPS and SITE_URL.startswith("https://") and not TRUSTED_PROXIES:
+    # Served over https, T5G sits behind a TLS-terminating proxy: every request would come from its address.
+    SETTINGS_ERRORS.append(("TRUSTED_PROXIES", "required with METRICS_ALLOWED_IPS behind a proxy (SITE_URL is https)"))
+# /health/ runs its checks (a worker ping takes up to 2 s) at most once in this many seconds; between, its last
+# result is served.
+HEALTH_CACHE_SECONDS = _env("HEALTH_CACHE_SECONDS", "int", 10)
 
 # --- Logging ---------------------------------------------------------------------------
 LOG_LEVEL = _env("LOG_LEVEL", "str", "INFO").upper()

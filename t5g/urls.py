@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import health, metrics, saml, views
+from . import health, metrics, saml, signins, views
 
 # The apps' pages by their string names: the core imports no domain app.
 urlpatterns = [
@@ -12,7 +12,7 @@ urlpatterns = [
     path("stats/", include("stats.urls")),
     path("api/", include("api.urls")),
     path("saml2/", include("t5g.saml")),
-    path("login/", saml.local_login, name="login"),
+    path("login/", signins.local_login, name="login"),
     path("logout/", saml.logout, name="logout"),
     path("admin/login/", saml.admin_login),  # before admin/: the admin signs in like every page
     path("admin/", admin.site.urls),

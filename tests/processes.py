@@ -6,6 +6,7 @@ context manager, whatever the test did.
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -77,15 +78,19 @@ class Process:
 
 
 class RedisServer:
-    """A private Redis; with a password when T5G_TEST_REDIS_PASSWORD is set (make test-scale)."""
+    """A private Redis with a password, as production needs (T5G_TEST_REDIS_PASSWORD, or one made up): T5G's
+    settings refuse a Redis without one when DEBUG is off. The password is in a file, not on the command line."""
 
     def __init__(self, log_dir: Path, password: str | None = None):
-        password = password or os.environ.get("T5G_TEST_REDIS_PASSWORD", "")
+        password = password or os.environ.get("T5G_TEST_REDIS_PASSWORD", "") or secrets.token_urlsafe(12)
         self.port = free_port()
-        self.url = f"redis://{':' + password + '@' if password else ''}127.0.0.1:{self.port}/0"
+        self.url = f"redis://:{password}@127.0.0.1:{self.port}/0"
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self._args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                      *(["--requirepass", password] if password else [])]  # fmt: skip
+        config = log_dir / f"redis-{self.port}.conf"
+        config.touch(mode=0o600)
+        config.write_text(f"requirepass {password}\n")
+        self._args = [binary, str(config), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                      "--appendonly", "no"]  # fmt: skip
         self._log_dir = log_dir
         self._start()
 
@@ -142,7 +147,7 @@ def test_database_url() -> str:
 
 def child_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(DATABASE_URL=test_database_url(), DJANGO_SETTINGS_MODULE="t5g.settings", **extra)
+    env.update({"DATABASE_URL": test_database_url(), "DJANGO_SETTINGS_MODULE": "t5g.settings", **extra})
     return env
 
 
@@ -203,5 +208,37 @@ def celery_beat(*, log_dir: Path, **env: str) -> Iterator[Process]:
     try:
         process.wait_for_log("beat: Starting")
         yield process
+    finally:
+        process.stop()
+
+
+@contextlib.contextmanager
+def web_server(*, log_dir: Path, workers: int = 1, **env: str) -> Iterator[str]:
+    """gunicorn serving T5G on a private port, as the Procfile starts it (on the test database unless `env` says
+    otherwise); yields its URL."""
+    import requests
+
+    port = free_port()
+    process = Process(
+        f"web-{port}",
+        [str(BIN / "gunicorn"), "t5g.wsgi", "-c", "t5g/gunicorn.py", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers)],
+        env=child_env(**env),
+        log_dir=log_dir,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if process.popen.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.popen.returncode}:\n{process.log()[-3000:]}")
+        try:
+            requests.get(f"{url}/health/ready/", timeout=5)
+            return True
+        except requests.ConnectionError:
+            return False
+
+    try:
+        wait_for(answers, timeout=60, what="gunicorn")
+        yield url
     finally:
         process.stop()

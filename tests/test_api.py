@@ -1,6 +1,7 @@
 """The read-only JSON API: every endpoint, who may call it (session, token, nobody), paging and filters."""
 
 import hashlib
+import io
 import re
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from cards.models import CardComment
 from cases.models import CaseComment, Detail
 from escalations.models import Escalation
 from t5g.cache import bump
-from t5g.models import SyncRun
+from t5g.models import Profile, SyncRun
 from tests.factories import make_card, make_case, make_daily_stats
 
 pytestmark = pytest.mark.django_db
@@ -38,9 +39,11 @@ def session(user):
     return client
 
 
-def token_for(user) -> str:
+def token_for(user, **fields) -> str:
+    """A new key of `user`, who has signed in as a member lately (unless their profile says otherwise)."""
+    Profile.objects.get_or_create(user=user, defaults={"member_signed_in_at": timezone.now()})
     key, key_hash, prefix = new_key()
-    ApiToken.objects.create(user=user, name="report script", key_hash=key_hash, prefix=prefix)
+    ApiToken.objects.create(user=user, name="report script", key_hash=key_hash, prefix=prefix, **fields)
     return key
 
 
@@ -321,11 +324,15 @@ def test_it_returns_the_freshness_of_each_source(session):
 
 
 def test_an_admin_makes_a_token_whose_key_is_shown_once(admin_client, admin_user):
+    Profile.objects.create(user=admin_user, member_signed_in_at=timezone.now())
     response = admin_client.post(
         "/admin/api/apitoken/add/", {"user": admin_user.pk, "name": "nightly report"}, follow=True
     )
     assert response.status_code == 200
     messages = [str(m) for m in response.context["messages"]]
+    # Shown in this response, not carried to the next page in the (signed, readable) messages cookie.
+    assert "messages" not in response.cookies or not response.cookies["messages"].value
+    assert "no-store" in response["Cache-Control"]
     key = re.search(r"is (\S+) — copy it now", " ".join(messages)).group(1)
     token = ApiToken.objects.get()
     assert token.name == "nightly report" and token.key_hash == hashlib.sha256(key.encode()).hexdigest()
@@ -348,3 +355,104 @@ def test_a_staff_member_makes_tokens_for_themselves_only(admin_user):
     client.post("/admin/api/apitoken/add/", {"user": admin_user.pk, "name": "mine"})
     assert ApiToken.objects.get(name="mine").user == staff
     assert "mine" in (page := client.get("/admin/api/apitoken/").content.decode()) and "report script" not in page
+
+
+# --- when a key stops working ------------------------------------------------------------------------------------
+
+
+def test_it_refuses_an_expired_key(user):
+    key = token_for(user, expires_at=timezone.now() - timedelta(minutes=1))
+    response = Client().get("/api/cases/", **bearer(key))
+    assert response.status_code == 401 and 'error="invalid_token"' in response["WWW-Authenticate"]
+    assert response.json()["error"].startswith("This API key expired on ")
+    assert Client().get("/api/cases/", **bearer(token_for(user))).status_code == 200
+
+
+def test_it_gives_a_new_key_api_token_days_to_live_and_the_admin_another(admin_client, admin_user, settings):
+    settings.API_TOKEN_DAYS = 90
+    admin_client.post("/admin/api/apitoken/add/", {"user": admin_user.pk, "name": "default"})
+    lifetime = ApiToken.objects.get(name="default").expires_at - timezone.now()
+    assert timedelta(days=89, hours=23) < lifetime <= timedelta(days=90)
+    later = {"expires_at_0": "2031-01-02", "expires_at_1": "03:04:05"}
+    admin_client.post("/admin/api/apitoken/add/", {"user": admin_user.pk, "name": "short", **later})
+    assert f"{ApiToken.objects.get(name='short').expires_at:%Y-%m-%d %H:%M}" == "2031-01-02 03:04"
+
+
+def test_it_refuses_a_key_whose_user_has_not_signed_in_as_a_member_lately(user, settings):
+    settings.API_TOKEN_MEMBER_WITHIN_DAYS = 30
+    key = token_for(user)
+    Profile.objects.filter(user=user).update(member_signed_in_at=timezone.now() - timedelta(days=31))
+    response = Client().get("/api/cases/", **bearer(key))
+    assert response.status_code == 403
+    assert "has not signed in to T5G as a team member in 30 days" in response.json()["error"]
+    # Never signed in through SAML at all (a local account, or one the IdP never vouched for).
+    Profile.objects.filter(user=user).delete()
+    assert Client().get("/api/cases/", **bearer(key)).status_code == 403
+    settings.API_TOKEN_MEMBER_WITHIN_DAYS = 0  # not checked, e.g. without SAML
+    assert Client().get("/api/cases/", **bearer(key)).status_code == 200
+
+
+@pytest.fixture
+def idp(settings, sandbox, client):
+    """T5G at http://testserver signing in against the sandbox IdP (as in tests/test_saml.py)."""
+    from sandbox import environment
+    from tests.saml import register_sp
+
+    settings.SITE_URL = "http://testserver"
+    settings.SAML_IDP_METADATA_URL = environment(sandbox.url)["SAML_IDP_METADATA_URL"]
+    settings.SAML_IDP_METADATA_FILE = ""
+    settings.LOGIN_URL = "saml2_login"
+    register_sp(client, sandbox)
+    return sandbox
+
+
+def test_a_saml_sign_in_as_a_member_makes_a_lapsed_key_work_again(idp, client, settings):
+    from tests.saml import sign_in
+
+    settings.API_TOKEN_MEMBER_WITHIN_DAYS = 30
+    assert sign_in(client, "member").status_code == 302
+    member = get_user_model().objects.get(pk=client.session["_auth_user_id"])
+    assert timezone.now() - member.profile.member_signed_in_at < timedelta(minutes=1)
+    key = token_for(member)
+    assert Client().get("/api/cases/", **bearer(key)).status_code == 200
+    Profile.objects.filter(user=member).update(member_signed_in_at=timezone.now() - timedelta(days=31))
+    assert Client().get("/api/cases/", **bearer(key)).status_code == 403
+    client.post("/logout/")
+    assert sign_in(client, "member").status_code == 302
+    assert Client().get("/api/cases/", **bearer(key)).status_code == 200
+
+
+def test_the_revoke_tokens_command_revokes_every_key_of_a_user(user):
+    from django.core.management import CommandError, call_command
+
+    keys = [token_for(user), token_for(user)]
+    other = token_for(get_user_model().objects.create_user("other"))
+    with pytest.raises(CommandError, match="no such user: nobody"):
+        call_command("revoke_tokens", "script", "nobody")
+    assert Client().get("/api/cases/", **bearer(keys[0])).status_code == 200  # a typo revokes nothing
+    out = io.StringIO()
+    call_command("revoke_tokens", "script", stdout=out)
+    assert out.getvalue().strip() == "Revoked 2 token(s) of script."
+    for key in keys:
+        response = Client().get("/api/cases/", **bearer(key))
+        assert response.status_code == 401 and response.json() == {"error": "This API key was revoked."}
+    assert Client().get("/api/cases/", **bearer(other)).status_code == 200
+    assert ApiToken.objects.filter(revoked_at__isnull=False).count() == 2  # kept, with their last use
+
+
+def test_an_admin_revokes_every_key_of_a_user(admin_client, user):
+    keys = [token_for(user), token_for(user)]
+    other_user = get_user_model().objects.create_user("other")
+    other = token_for(other_user)
+    response = admin_client.post("/admin/auth/user/", {"action": "revoke_users_tokens", "_selected_action": [user.pk]})
+    assert response.status_code == 302
+    assert [Client().get("/api/cases/", **bearer(k)).status_code for k in keys] == [401, 401]
+    assert Client().get("/api/cases/", **bearer(other)).status_code == 200
+    # From the token list: every token of the users of the selected tokens.
+    more = token_for(other_user)
+    selected = ApiToken.objects.filter(user=other_user).first()
+    action = {"action": "revoke_all_of_their_users", "_selected_action": [selected.pk]}
+    admin_client.post("/admin/api/apitoken/", action)
+    assert [Client().get("/api/cases/", **bearer(k)).status_code for k in (other, more)] == [401, 401]
+    page = admin_client.get("/admin/api/apitoken/").content.decode()
+    assert page.count(">revoked<") == 4 and "Last used at" in page  # each token's state and last use, listed

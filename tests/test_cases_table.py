@@ -593,3 +593,27 @@ def test_it_bumps_the_cache_when_an_sla_changes_in_admin(admin_client, user_clie
     })  # fmt: skip
     assert SlaPartner.objects.filter(account="Partner").exists()
     assert 'class="num sla-warning">10<' in user_client.get(URL).content.decode()
+
+
+@pytest.mark.parametrize(
+    "summary, exported",
+    [
+        ('x;=HYPERLINK("http://evil.example","click")', 'x;\'=HYPERLINK("http://evil.example","click")'),
+        ("ok\t+cmd|' /C calc'!A0", "ok\t'+cmd|' /C calc'!A0"),
+        ("line one\n@SUM(1+1)", "line one\n'@SUM(1+1)"),
+        ("＝1+1", "'＝1+1"),
+        ("＋1", "'＋1"),
+        ("－1", "'－1"),
+        ("＠SUM(A1)", "'＠SUM(A1)"),
+        ("  =1+1", "'  =1+1"),
+        ("Pods restart, -- nothing", "Pods restart, '-- nothing"),
+        ("Plain text, with commas; and 4.18-rc", "Plain text, with commas; and 4.18-rc"),
+    ],
+)
+def test_it_keeps_formulas_out_of_every_delimited_part_of_a_csv_cell(user_client, summary, exported):
+    make_case("06000002", summary=summary)
+    response = user_client.get(f"{URL}export.csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(body)))[1][4] == exported
+    # Every text cell quoted: a reader splitting at ";" or tabs still keeps it whole.
+    assert f'"{exported}"' in body or exported.replace('"', '""') in body

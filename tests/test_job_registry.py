@@ -67,11 +67,12 @@ def test_it_refreshes_the_job_in_its_place(job_app, upstreams):
 
 # The health checks run in threads with their own database connections: they must see committed rows.
 @pytest.mark.django_db(transaction=True)
-def test_it_checks_the_health_and_freshness_of_the_job(job_app):
+def test_it_checks_the_health_and_freshness_of_the_job(job_app, settings):
     by_source = {f.source: f for f in source_freshness()}
     assert by_source["ping"].stale and by_source["ping"].label == "Ping"
     SyncRun.objects.create(source="ping", trigger="schedule", outcome="failed", finished_at=SyncRun().started_at)
-    health = Client().get("/health/?format=json").json()
+    settings.METRICS_TOKEN = "monitor"  # /health/ answers monitors and staff
+    health = Client(HTTP_AUTHORIZATION="Bearer monitor").get("/health/?format=json").json()
     assert health["Source(source='ping')"].startswith("Unavailable: Ping: last run failed at")
 
 

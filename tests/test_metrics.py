@@ -74,3 +74,17 @@ def test_it_reports_the_view_cache_hit_ratio(scraper, admin_client):
     text = scraper.get("/metrics").content.decode()
     assert value(text, 't5g_view_cache_requests_total{result="hit"}') >= 1
     assert 0 < value(text, "t5g_view_cache_hit_ratio") < 1
+
+
+def test_it_trusts_a_forwarded_address_only_from_a_trusted_proxy(settings):
+    settings.METRICS_TOKEN, settings.METRICS_ALLOWED_IPS = "", ["127.0.0.1", "10.0.0.5"]
+    # Behind a proxy at 127.0.0.1 every request comes from 127.0.0.1: the allow-list must not admit them all.
+    assert Client(HTTP_X_FORWARDED_FOR="203.0.113.9").get("/metrics").status_code == 401
+    assert Client(HTTP_X_FORWARDED_FOR="10.0.0.5").get("/metrics").status_code == 401  # anyone can write that
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    assert Client(HTTP_X_FORWARDED_FOR="203.0.113.9").get("/metrics").status_code == 401
+    assert Client(HTTP_X_FORWARDED_FOR="10.0.0.5").get("/metrics").status_code == 200
+    # The client writes its own X-Forwarded-For; the proxy appends the address it saw: the right-most counts.
+    assert Client(HTTP_X_FORWARDED_FOR="10.0.0.5, 203.0.113.9").get("/metrics").status_code == 401
+    assert Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="127.0.0.1").get("/metrics").status_code == 401
+    assert Client(REMOTE_ADDR="10.0.0.5").get("/metrics").status_code == 200  # straight from an allowed address

@@ -18,6 +18,7 @@ import requests
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
+from django.utils import timezone
 from saml2.ident import decode as saml_decode
 from saml2.s_utils import deflate_and_base64_encode
 from saml2.saml import NAMEID_FORMAT_TRANSIENT, Issuer, NameID
@@ -662,7 +663,7 @@ def test_it_ends_a_removed_members_access_at_their_refused_sign_in(idp, client, 
     assert client.get("/").status_code == 302  # their other session ended too
     user.refresh_from_db()
     assert not user.is_active
-    assert not ApiToken.objects.filter(user=user).exists()
+    assert not ApiToken.objects.filter(user=user, revoked_at__isnull=True).exists()  # revoked, still listed
 
 
 def test_it_lets_a_member_back_in_after_they_rejoin(idp, client, settings):
@@ -694,6 +695,8 @@ def test_it_keeps_out_a_user_an_administrator_made_inactive(idp, client, django_
 
 def test_it_leaves_the_tokens_of_members_and_of_refused_strangers_alone(idp, client, django_user_model):
     stranger = django_user_model.objects.create_user("outsider")
+    # A local user whose key works: one who signed in as a member lately (api/auth.py).
+    Profile.objects.create(user=stranger, member_signed_in_at=timezone.now())
     key = api_key_for(stranger)
 
     assert_refused(sign_in(client, "outsider"), client)  # an outsider who never signed in: no user of theirs

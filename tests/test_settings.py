@@ -1,4 +1,5 @@
 import os
+import stat
 import subprocess
 import sys
 
@@ -11,7 +12,8 @@ from tests.processes import BASE_DIR
 
 def run_check(**env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    clean.update({"SECRET_KEY": "x", "DEBUG": "false", **env})
+    # As production is deployed: a secret key, and a Redis with a password (t5g/settings.py refuses one without).
+    clean.update({"SECRET_KEY": "x", "DEBUG": "false", "REDIS_URL": "redis://:pw@127.0.0.1:6391/0", **env})
     return subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=clean, capture_output=True, text=True, timeout=60
     )
@@ -96,3 +98,52 @@ def test_it_configures_sqlite_for_concurrent_writers():
 def test_it_keeps_the_cache_apart_from_the_broker():
     assert settings.CACHES["default"]["LOCATION"] != settings.CELERY_BROKER_URL
     assert settings.CACHES["default"]["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
+
+
+def settings_of(*names: str, **env: str) -> list[str]:
+    """What the settings module makes of `env` (on top of a clean production environment), one line per name."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    clean.update({"SECRET_KEY": "x", "DEBUG": "false", "DJANGO_SETTINGS_MODULE": "t5g.settings", **env})
+    script = f"from django.conf import settings as s; print(*(getattr(s, n, None) for n in {names!r}), sep='\\n')"
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=BASE_DIR, env=clean, capture_output=True, text=True, timeout=60, check=True
+    ).stdout.splitlines()
+
+
+def test_it_refuses_a_redis_without_a_password_in_production():
+    refused = run_check(REDIS_URL="redis://redis.internal:6379/0")
+    assert refused.returncode != 0
+    assert "REDIS_URL: needs a password" in refused.stderr
+    assert run_check(REDIS_URL="redis://:s3cret@redis.internal:6379/0").returncode == 0
+    # Said explicitly (a Redis on a network only T5G reaches), or in development.
+    assert run_check(REDIS_URL="redis://redis.internal:6379/0", REDIS_ALLOW_NO_PASSWORD="true").returncode == 0
+    assert run_check(REDIS_URL="redis://redis.internal:6379/0", DEBUG="true").returncode == 0
+
+
+def test_it_sends_hsts_for_a_year_over_https():
+    assert settings_of("SECURE_HSTS_SECONDS", SITE_URL="https://t5g.example.com") == [str(365 * 24 * 3600)]
+    assert settings_of("SECURE_HSTS_SECONDS", SITE_URL="https://t5g.example.com", SECURE_HSTS_SECONDS="60") == ["60"]
+    assert settings_of("SECURE_HSTS_SECONDS", SITE_URL="http://127.0.0.1:8000") == ["0"]  # Django's default: none
+
+
+def test_it_needs_trusted_proxies_for_an_address_allow_list_behind_a_proxy():
+    behind_a_proxy = {"SITE_URL": "https://t5g.example.com", "METRICS_ALLOWED_IPS": "10.0.0.5"}
+    refused = run_check(**behind_a_proxy)
+    assert refused.returncode != 0 and "TRUSTED_PROXIES: required with METRICS_ALLOWED_IPS" in refused.stderr
+    trusted = run_check(**behind_a_proxy, TRUSTED_PROXIES="10.1.0.0/16")
+    assert trusted.returncode == 0, trusted.stderr
+    assert "TRUSTED_PROXIES: not an address" in run_check(TRUSTED_PROXIES="proxy.example.com").stderr
+
+
+def test_it_keeps_var_and_the_sqlite_database_private(tmp_path):
+    var = BASE_DIR / "var"
+    var.chmod(0o755)  # as `mkdir` with the usual umask left it
+    database = tmp_path / "t5g.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(DATABASE_URL=f"sqlite:///{database}", SECRET_KEY="x", DEBUG="true")
+    subprocess.run(
+        ["/bin/sh", "-c", f"umask 022 && exec {sys.executable} manage.py migrate -v0"],
+        cwd=BASE_DIR, env=env, check=True, timeout=120,
+    )  # fmt: skip
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600

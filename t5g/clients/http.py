@@ -16,6 +16,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 from urllib3.util import Retry
 
+from .scrub import scrub
 from .writes import GuardedAdapter
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ class UpstreamError(Exception):
     """
 
     def __init__(self, message: str = "", *, status: int | None = None, sent: bool = True):
-        super().__init__(message)
+        # Its text quotes upstream errors and URLs; it is stored, alerted and logged.
+        super().__init__(scrub(message))
         self.status = status
         self.sent = sent
 

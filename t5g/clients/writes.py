@@ -23,6 +23,8 @@ from requests.adapters import HTTPAdapter
 
 from t5g.counters import record_upstream
 
+from .scrub import scrub
+
 log = logging.getLogger(__name__)
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -119,13 +121,14 @@ class GuardedAdapter(HTTPAdapter):
             response = super().send(request, **kwargs)
         except requests.RequestException as exc:
             # No answer: the write may or may not have happened upstream.
-            record.outcome, record.error = "unknown", f"{type(exc).__name__}: {exc}"[:2000]
+            # requests quotes the URL, whose query may carry a key (python-bugzilla's Bugzilla_api_key).
+            record.outcome, record.error = "unknown", scrub(f"{type(exc).__name__}: {exc}")[:2000]
             raise
         else:
             record.status_code = response.status_code
             record.outcome = "ok" if response.status_code < 400 else "failed"
             if response.status_code >= 400:
-                record.error = response.text[:2000]
+                record.error = scrub(response.text)[:2000]
             return response
         finally:
             record.duration_ms = int((time.monotonic() - started) * 1000)

@@ -20,6 +20,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from t5g.clients.scrub import scrub
 from t5g.models import Refresh, SyncRun
 
 from .registry import refreshed
@@ -116,7 +117,7 @@ def run_refresh(*, refresh_id: int, task_id: str = "") -> Refresh:
                 _finish(refresh, Refresh.State.FAILED, f"Stopped after {settings.JOB_TIME_LIMIT}s (JOB_TIME_LIMIT).")
                 raise
             except Exception as exc:  # noqa: BLE001 - recorded on the run; the other sources still refresh
-                summary.append({"source": job, "error": f"{type(exc).__name__}: {exc}"[:500]})
+                summary.append({"source": job, "error": scrub(f"{type(exc).__name__}: {exc}")[:500]})
                 continue
             summary.append({
                 "source": job,

@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from t5g.clients.scrub import scrub
 from t5g.counters import flush_upstream_counts
 from t5g.models import SyncRun
 
@@ -97,7 +98,8 @@ def _refresh_planner_statistics() -> None:
 
 
 def _finish(run: SyncRun, outcome: str, error: str = "") -> None:
-    run.outcome, run.error, run.finished_at = outcome, error, timezone.now()
+    # The error shows in admin, in alerts and on /health/: never with a key an upstream's error quoted.
+    run.outcome, run.error, run.finished_at = outcome, scrub(error), timezone.now()
     run.save()
 
 
