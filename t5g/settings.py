@@ -208,7 +208,7 @@ for _proxy in TRUSTED_PROXIES:
 
 # --- SAML sign-in -------------------------------------------------------------------
 # Every page but the health checks and /metrics (for monitors) needs a user signed in through SAML single sign-on
-# (djangosaml2; t5g/saml.py builds the SP configuration, on first use, from these settings).
+# (djangosaml2; t5g/saml/config.py builds the SP configuration, on first use, from these settings).
 SAML_IDP_METADATA_URL = _env("SAML_IDP_METADATA_URL", "str", "")
 SAML_IDP_METADATA_FILE = _env("SAML_IDP_METADATA_FILE", "str", "")
 if SAML_IDP_METADATA_URL and SAML_IDP_METADATA_FILE:
@@ -311,11 +311,11 @@ else:
     LOGIN_URL = "login" if LOCAL_LOGIN else "saml_not_configured"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "saml_signed_out"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "t5g.saml.SamlBackend"]
-SAML_CONFIG_LOADER = "t5g.saml.config_loader"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "t5g.saml.identity.SamlBackend"]
+SAML_CONFIG_LOADER = "t5g.saml.config.config_loader"
 SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 SAML_LOGOUT_REQUEST_PREFERRED_BINDING = SAML_DEFAULT_BINDING
-# t5g.saml.SamlBackend finds users by the id on their profile (SAML_ATTRIBUTE_ID), never by user name, and
+# t5g.saml.identity.SamlBackend finds users by the id on their profile (SAML_ATTRIBUTE_ID), never by user name, and
 # reads the SAML_ATTRIBUTE_* settings itself: djangosaml2's SAML_DJANGO_USER_MAIN_ATTRIBUTE and
 # SAML_ATTRIBUTE_MAPPING are not used.
 SAML_CREATE_UNKNOWN_USER = True

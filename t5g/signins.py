@@ -26,9 +26,9 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from djangosaml2.backends import Saml2Backend
 
-from . import saml
 from .callers import client_ip
 from .models import Profile
+from .saml import views as saml
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class LocalSignInHandler(AxesDatabaseHandler):
 
 @login_not_required
 def local_login(request: HttpRequest) -> HttpResponse:
-    """The break-glass sign-in (t5g.saml.local_login), refused while its address or user name is locked out."""
+    """The break-glass sign-in (t5g.saml.views.local_login), refused while its address or user name is locked out."""
     if not settings.LOCAL_LOGIN:
         raise Http404("local sign-in is off")
     if request.method == "POST" and not AxesProxyHandler.is_allowed(request):

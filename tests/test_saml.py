@@ -30,7 +30,8 @@ from api.auth import new_key
 from api.models import ApiToken
 from sandbox import environment, idp_shapes
 from t5g.models import Profile
-from t5g.saml import group_matches, write_key_pair
+from t5g.saml.config import write_key_pair
+from t5g.saml.groups import group_matches
 from tests.processes import BASE_DIR, free_port
 from tests.saml import (
     ACS,

@@ -28,7 +28,7 @@ from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from sandbox import idp_shapes
-from t5g.saml import write_key_pair
+from t5g.saml.config import write_key_pair
 from tests.forms import read_form
 
 XMLSEC = "/usr/bin/xmlsec1"
