@@ -135,6 +135,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "djangosaml2.middleware.SamlSessionMiddleware",  # request.saml_session: the SAML exchange's own cookie
     "django.middleware.common.CommonMiddleware",
+    "t5g.errors.ApiErrorsMiddleware",  # inside CommonMiddleware: /api/x still redirects to /api/x/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a signed-in user unless its view says otherwise (@login_not_required).

@@ -20,4 +20,11 @@ urlpatterns = [
     path("health/", health.health, name="health"),
     path("health/ready/", health.ready, name="health_ready"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]
+
+# T5G's own error pages (and JSON under /api/): t5g/errors.py.
+handler400 = "t5g.errors.bad_request"
+handler403 = "t5g.errors.permission_denied"
+handler404 = "t5g.errors.page_not_found"
+handler500 = "t5g.errors.server_error"
