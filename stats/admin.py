@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib import admin, messages
 from import_export import resources, widgets
 from import_export.admin import ExportMixin
 from import_export.fields import Field
@@ -103,8 +102,10 @@ class DateRangeFilter(admin.FieldListFilter):
             if raw := self._value(name):
                 try:
                     lookups[name] = date.fromisoformat(raw)
-                except ValueError as exc:
-                    raise IncorrectLookupParameters(exc) from exc
+                except ValueError:
+                    # Not IncorrectLookupParameters: the admin would answer with its misleading "Database error".
+                    label = "From" if name == self.since else "To"
+                    messages.error(request, f"{label}: “{raw}” is not a date; enter it as YYYY-MM-DD, e.g. 2025-01-31.")
         return queryset.filter(**lookups)
 
     def choices(self, changelist):
