@@ -13,6 +13,8 @@ from django_celery_beat.models import ClockedSchedule, CrontabSchedule, Interval
 
 from t5g.admin_beat import schedule_in_words
 from t5g.models import Refresh, SyncRun
+from t5g.sync.refresh import run_refresh
+from t5g.sync.registry import refreshed
 from t5g.sync.schedules import schedule_first_refresh, setup_schedules
 
 pytestmark = pytest.mark.django_db
@@ -90,19 +92,27 @@ def test_it_offers_one_run_now(admin_client):
     assert 'value="run_now"' in page and 'value="run_tasks"' not in page
 
 
-def test_it_lists_runs_in_seconds_with_failures_highlighted_and_the_first_refresh_named(admin_client):
-    refresh = schedule_first_refresh()
-    Refresh.objects.filter(pk=refresh.pk).update(task_id="first-task", state="done")
+def test_it_lists_runs_in_seconds_with_failures_highlighted_and_who_asked(admin_client):
     asked = Refresh.objects.create(task_id="asked-task", state="done", requested_by=get_user_model().objects.first())
-    run("cases", trigger="manual", task_id="first-task", seconds=0.022837)
+    run("cases", trigger="manual", seconds=0.022837)
     run("cards", trigger="manual", task_id=asked.task_id, ago=2)
     run("bugs", outcome="failed", ago=3, seconds=12)
 
     page = admin_client.get(RUNS).content.decode()
 
-    assert "first refresh (automatic)" in page and "refresh by admin" in page
+    assert "refresh by admin" in page and "manual (Run now or a command)" in page
     assert "0.0 s" in page and "12.0 s" in page and "0:00:00" not in page
     assert '<span class="t5g-outcome failed">Failed</span>' in page
+
+
+def test_it_names_the_automatic_first_refresh_as_such(admin_client, upstreams):
+    refresh = schedule_first_refresh()
+    run_refresh(refresh_id=refresh.pk, task_id="started-by-beat")  # as beat's t5g.refresh task runs it
+
+    page = admin_client.get(RUNS).content.decode()
+
+    assert page.count("first refresh (automatic)") == len(refreshed())
+    assert "manual (" not in page  # not "manual (Run now or a command)"
 
 
 def test_it_wears_t5g_s_branding(admin_client):
