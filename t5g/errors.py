@@ -50,6 +50,14 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return _page(request, 403, "403.html")
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without a valid CSRF token: most often a page left open across a sign-out or a restart."""
+    if is_api(request):
+        return json_error(403, "CSRF verification failed: send the form again from a freshly loaded page.")
+    body = loader.render_to_string("403_csrf.html", {"status": 403}, request=request)
+    return HttpResponse(body, status=403)
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _page(request, 404, "404.html")
 

@@ -136,3 +136,14 @@ def test_it_shows_the_admin_link_to_staff_only(member):
     staff = Client()
     staff.force_login(get_user_model().objects.create_user("boss", is_staff=True))
     assert 'href="/admin/"' in staff.get("/no/such/page/").content.decode()
+
+
+def test_it_explains_an_expired_form_with_t5g_s_page():
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(get_user_model().objects.create_user("member"))
+
+    response = client.post("/refresh/")
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This form has expired" in page and "Nothing was changed" in page and "Sign out" in page
