@@ -15,6 +15,9 @@ from t5g.celery import app
 from t5g.models import Refresh
 
 POLL = 1.0  # seconds between two looks
+# Once all is up, the processes' last start-up lines still come (Flower enabling task events ~1 s after the
+# first refresh ended, under `make run`): the announcement waits for them, to be the last.
+SETTLE = 3.0
 
 
 class Command(BaseCommand):
@@ -32,6 +35,8 @@ class Command(BaseCommand):
             ("the first refresh", _no_refresh_running),
         ]
         late = [what for what, ready in waits if not _wait(ready, deadline)]
+        if not late:
+            time.sleep(SETTLE)
         rule = "-" * 72
         self.stdout.write(rule)
         self.stdout.write(f"T5G is up: open {settings.SITE_URL}/")
