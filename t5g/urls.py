@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import health, metrics, signins, views
+from . import health, metrics, signins, views, webhooks
 from .saml import views as saml
 
 # The apps' pages by their string names: the core imports no domain app.
@@ -20,4 +20,5 @@ urlpatterns = [
     path("health/", health.health, name="health"),
     path("health/ready/", health.ready, name="health_ready"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("hooks/jira/", webhooks.jira, name="jira_webhook"),
 ]
