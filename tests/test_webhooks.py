@@ -179,3 +179,11 @@ def test_it_shows_a_sandbox_comment_in_seconds_and_the_schedule_catches_a_droppe
         assert CardComment.objects.filter(card=card, body="its webhook was dropped").exists()
     finally:
         call_command("jira_webhook", "remove", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_it_shows_the_last_webhook_in_admin(client, admin_client, hooks_on):
+    assert "No JIRA webhook received yet" in admin_client.get("/admin/t5g/syncrun/").content.decode()
+    signed_post(client, event("KNIECO-42", "jira:issue_updated"))
+    page = admin_client.get("/admin/t5g/syncrun/").content.decode()
+    assert "Last JIRA webhook received" in page and "jira:issue_updated KNIECO-42" in page
