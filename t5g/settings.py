@@ -142,6 +142,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "t5g.popular.PageCounter",  # which pages to render ahead after a sync
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -488,6 +489,9 @@ SYNC_OVERLAP_MINUTES = _env("SYNC_OVERLAP_MINUTES", "int", 10)
 JIRA_WEBHOOK_SECRET = _env("JIRA_WEBHOOK_SECRET", "str", "")
 WEBHOOK_COALESCE_SECONDS = _env("WEBHOOK_COALESCE_SECONDS", "float", 2.0)
 JIRA_WEBHOOK_JQL = _env("JIRA_WEBHOOK_JQL", "str", "")  # default: the team's cards (t5g/webhooks.py)
+# After a sync writes, the worker renders the most-used pages ahead (t5g/sync/warm.py), this long after the last write.
+WARM_PAGES = _env("WARM_PAGES", "bool", True)
+WARM_DELAY_SECONDS = _env("WARM_DELAY_SECONDS", "float", 3.0)
 # Details, JIRA links, bugs and JIRA issues of open cases are re-read when their copy is this old.
 REFRESH_AFTER_HOURS = _env("REFRESH_AFTER_HOURS", "int", 72)
 # Details and JIRA links are read for open cases and cases changed in this many days (0: every case).
