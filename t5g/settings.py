@@ -492,6 +492,8 @@ JIRA_WEBHOOK_JQL = _env("JIRA_WEBHOOK_JQL", "str", "")  # default: the team's ca
 # After a sync writes, the worker renders the most-used pages ahead (t5g/sync/warm.py), this long after the last write.
 WARM_PAGES = _env("WARM_PAGES", "bool", True)
 WARM_DELAY_SECONDS = _env("WARM_DELAY_SECONDS", "float", 3.0)
+# An open page asks this often whether its data changed, and updates itself in place (t5g/live.py); 0: never.
+LIVE_POLL_SECONDS = _env("LIVE_POLL_SECONDS", "int", 15)
 # Details, JIRA links, bugs and JIRA issues of open cases are re-read when their copy is this old.
 REFRESH_AFTER_HOURS = _env("REFRESH_AFTER_HOURS", "int", 72)
 # Details and JIRA links are read for open cases and cases changed in this many days (0: every case).
