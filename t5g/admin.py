@@ -1,3 +1,6 @@
+from datetime import UTC, datetime
+
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -6,7 +9,7 @@ from django.utils.html import format_html
 
 from . import admin_beat, notify  # noqa: F401 - admin_beat registers the schedules' admin
 from .models import FailingRecord, Notification, Profile, Refresh, SyncRun, UpstreamWrite
-from .sync import registry
+from .sync import hooks, registry
 
 # The admin's branding (templates/admin/base_site.html adds T5G's favicon and colours).
 admin.site.site_header = "T5G admin"
@@ -48,6 +51,14 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        # Whether JIRA's webhooks arrive (t5g/sync/hooks.py): their re-reads are the runs of the webhook jobs.
+        last = hooks.last_received("jira")
+        if last:
+            last = {**last, "at": datetime.fromtimestamp(last["at"], UTC)}
+        context = {"last_webhook": last, "webhooks_on": bool(settings.JIRA_WEBHOOK_SECRET), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=context)
 
     @admin.display(description="job", ordering="source")
     def job(self, run: SyncRun) -> str:
