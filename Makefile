@@ -128,9 +128,15 @@ test-scale: setup
 	T5G_TEST_REDIS_PASSWORD=scale-$$RANDOM tests/run postgres $(SCALE_TESTS)
 
 # Benchmarks against the sandbox at each size; exits non-zero when a budget is missed. Not part of `make test`.
+# ONLY: some sections, e.g. `make bench SIZES=1000 ONLY=live`.
 SIZES ?= 1000,10000,100000
-bench: setup
-	$(PY) -m tests.bench --sizes $(SIZES)
+bench: setup $(VENV)/.bench-installed
+	$(PY) -m tests.bench --sizes $(SIZES) $(if $(ONLY),--only $(ONLY))
+
+# The benchmark's own packages (locust for the load test), apart from the product's.
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
 
 # The whole product under stress with real processes (tests/soak.py; docs/reliability.md): faults of every kind,
 # churn, killed workers, a Redis restart, a read-only phase, then the invariants. Exits non-zero on a violation;
