@@ -291,7 +291,8 @@ def _poll_cost(stack: Stack) -> list:
     status_line = f"HTTP/1.1 {answer.status_code} {answer.reason}\r\n"
     headers = sum(len(f"{k}: {v}\r\n") for k, v in answer.headers.items()) + 2
     per_minute = 60 / first["poll_seconds"]
-    note = f"HTTP {answer.status_code}, {len(answer.content)} bytes of body, {len(status_line) + headers} with headers"
+    note = (f"HTTP {answer.status_code}, {len(answer.content)} bytes of body, {len(status_line) + headers} with "
+            f"headers ({', '.join(answer.headers)})")  # fmt: skip
     times = stack.bench.timed(lambda: stack.get(f"/changes/?since={first['generation']}"), 50)
     return [
         R(size, "live poll: requests per minute per open tab", per_minute, "/min",

@@ -19,6 +19,7 @@ from cards.models import Card, CardComment, StatusMapping
 from cards.selectors import card_status_out_of_step
 from cards.services import apply_status_mapping
 from cases.models import Case
+from t5g.cache import generation
 from t5g.clients.http import UpstreamError
 from t5g.models import SyncRun
 from t5g.sync.runner import run_job
@@ -109,6 +110,22 @@ def test_it_reads_only_the_cards_that_changed(upstreams):
     for key in changed:
         assert Card.objects.get(key=key).jira_status == client.issue(key, fields="status").fields.status.name
         assert CardComment.objects.filter(card_id=key).count() == len(client.comments(key))
+
+
+def test_it_leaves_the_cached_pages_alone_when_a_re_read_changed_nothing(upstreams, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        sync("cards")
+    before = generation("cards")
+    with django_capture_on_commit_callbacks(execute=True):
+        again = sync("cards", full=True)  # every card read again, as JIRA has it
+    assert again.unchanged and not (again.created or again.updated)
+    assert generation("cards") == before  # the warmed pages stay warm
+
+    card = Card.objects.filter(removed_at__isnull=True, jira_status="Open").order_by("key").first()
+    upstreams.post(f"cards/{card.key}/status", {"status": "In Progress"}).raise_for_status()
+    with django_capture_on_commit_callbacks(execute=True):
+        sync("cards")
+    assert generation("cards") != before
 
 
 def test_it_reads_edits_older_than_a_card_another_writer_stored(upstreams, settings):
