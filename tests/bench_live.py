@@ -21,6 +21,7 @@ import csv
 import json
 import os
 import re
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -378,6 +379,7 @@ def _load(stack: Stack) -> list:
     cache_before, load_before = stack.view_cache(), os.getloadavg()[0]
     cpu_before = stack.cpu_seconds(stack.web), stack.cpu_seconds(stack.worker)
     prefix = stack.work / "locust"
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         done = subprocess.run(
             [str(BIN / "locust"), "-f", "tests/locustfile.py", "--headless", "-u", str(LOAD_USERS),
@@ -390,6 +392,8 @@ def _load(stack: Stack) -> list:
         stop.set()
         for thread in threads:
             thread.join(30)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    locust_cpu = reaped.ru_utime + reaped.ru_stime - children.ru_utime - children.ru_stime
     web_cpu = stack.cpu_seconds(stack.web) - cpu_before[0]
     worker_cpu = stack.cpu_seconds(stack.worker) - cpu_before[1]
     hits, misses = (a - b for a, b in zip(stack.view_cache(), cache_before, strict=True))
@@ -405,7 +409,7 @@ def _load(stack: Stack) -> list:
     count = int(total["Request Count"])
     cost = (f"machine load average {load_before:.1f} before, {load_after:.1f} after (2 cores); view cache "
             f"{hits / max(1, hits + misses):.0%} hits ({hits:,} of {hits + misses:,}); the Celery worker "
-            f"{worker_cpu:.0f} s CPU")  # fmt: skip
+            f"{worker_cpu:.0f} s CPU; locust itself {locust_cpu:.0f} s CPU")  # fmt: skip
     out = [
         R(size, "load: requests", float(total["Request Count"]), "", note=during),
         R(size, "load: errors", errors, "", 0, note="; ".join(failures[:3])[:300]
