@@ -450,14 +450,17 @@ def write_report(path: Path, header: str, results: list, table) -> None:
         kept = [line for line in old_live.splitlines() if re.match(r"\| [\d,]+ \|", line) and
                 not any(line.startswith(s) for s in run_sizes)]  # fmt: skip
         rows = sorted([*kept, *table(live).splitlines()[2:]], key=lambda line: int(line.split("|")[1].replace(",", "")))
-        live_part = f"{LIVE_HEADING}\n\n{LIVE_PROSE}\n" + "\n".join([*table([]).splitlines(), *rows]) + "\n"
+        latest = header.split("\n\n", 1)[-1].strip().replace("\n", " ")  # its date, machine and command
+        live_part = (f"{LIVE_HEADING}\n\n{LIVE_PROSE}\nLatest live run: {latest}\n\n"
+                     + "\n".join([*table([]).splitlines(), *rows]) + "\n")  # fmt: skip
     path.write_text(main.rstrip("\n") + "\n\n" + (live_part or ""))
 
 
 LIVE_PROSE = """\
 Measured by `make bench ONLY=live` (tests/bench_live.py) with T5G running as the Procfile runs it: gunicorn with 2
 workers, a Celery worker (`-Q sync,notifications`, concurrency 2) with WARM_PAGES on, a private Redis, SQLite, and
-T5G's webhook registered in the sandbox's JIRA (`manage.py jira_webhook register`), on the sync section's database.
+T5G's webhook registered in the sandbox's JIRA (`manage.py jira_webhook register`), on the sync section's database
+when it ran, else on a full sync of its own.
 
 - **Freshness with webhooks**: a comment added to a card through the sandbox's control API, timed until the case's
   expanded row (`/cases/<n>/row/`, as a signed-in member, asked every 0.2 s) shows it: webhook, coalescing
