@@ -67,7 +67,7 @@ class _Selection:
 def _selection(*, query: CaseQuery) -> _Selection:
     """filtered(), or, for a costly filter matching at most FEW cases, those cases by number."""
     qs = filtered(query=query)
-    if query.view == "trends" or any(getattr(query, name) for name in COSTLY):
+    if query.view in ("trends", "commented") or any(getattr(query, name) for name in COSTLY):
         found = list(qs.values_list("number", "severity", "product", "account")[: FEW + 1])
         if len(found) <= FEW:
             numbers = [number for number, *_ in found]
