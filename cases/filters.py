@@ -55,6 +55,13 @@ def _card_cases(**lookups) -> QuerySet:
     return _cards().filter(**lookups).values("case_id")
 
 
+def trends_cards() -> QuerySet[Card]:
+    """The live cards labelled Trends (the trends view's, and the trends cards' layout in reports)."""
+    # Labels are a JSON list: matching its text with the quotes is exact and works on SQLite and
+    # PostgreSQL alike (SQLite has no JSON containment lookup).
+    return _cards().alias(label_text=Cast("labels", TextField())).filter(label_text__contains=f'"{TRENDS_LABEL}"')
+
+
 def escalated_cases(*types: str) -> QuerySet:
     # An escalation that left upstream keeps its row, marked removed: the case is no longer escalated.
     return Escalation.objects.filter(type__in=types, removed_at__isnull=True).values("case_id")
@@ -108,10 +115,7 @@ def filtered(*, query: CaseQuery) -> QuerySet[Case]:
     if query.view == "open":
         qs = qs.exclude(status="Closed").filter(removed_at__isnull=True)
     elif query.view == "trends":
-        # Labels are a JSON list: matching its text with the quotes is exact and works on SQLite and
-        # PostgreSQL alike (SQLite has no JSON containment lookup).
-        trends = _cards().alias(label_text=Cast("labels", TextField())).filter(label_text__contains=f'"{TRENDS_LABEL}"')
-        qs = qs.filter(number__in=trends.values("case_id"))
+        qs = qs.filter(number__in=trends_cards().values("case_id"))
     elif query.view == "commented":
         # Open or closed, as the old /table/: a card commented on lately is being worked. Read through the
         # comments' created_at index, so the cost follows the recent comments, not all of them.
