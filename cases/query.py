@@ -120,7 +120,8 @@ class CaseQuery:
         if column in (c for c, _ in keys):
             keys = [(c, not d if c == column else d) for c, d in keys]
         else:
-            keys = [*keys, (column, False)][-MAX_SORTS:]
+            # At the most keys already, the new one takes the last one's place: the primary sorts stay.
+            keys = [*keys[: MAX_SORTS - 1], (column, False)]
         return self.querystring(sort=join_sorts(keys))
 
     @property

@@ -196,7 +196,7 @@ def _table_content(query: CaseQuery) -> str:
             "panes": panes,
             "headers": _headers(query),
             "chips": _chips(query),
-            "clear": CaseQuery(view=query.view, sort=query.sort, per=query.per).querystring(),
+            "clear": CaseQuery(view=query.view, days=query.days, sort=query.sort, per=query.per).querystring(),
             "hidden": [(n, v) for n, v in query.params() if n not in FORM_PARAMS],
             "per_choices": sorted({*PER_CHOICES, query.per}),
             # Exports are of every row: the page is left out.

@@ -73,6 +73,10 @@ def test_it_takes_the_window_of_the_commented_view_in_days(client, commented):
     # The window composes with the filters and stays in every link of the page.
     response = client.get("/cases/", {"view": "commented", "days": 14, "severity": 1})
     assert numbers(response) == ["05000002"]
+    # "clear all" keeps the window.
+    assert '<a href="/cases/?view=commented&amp;days=14">clear all</a>' in response.content.decode().replace(
+        ' hx-get="/cases/?view=commented&amp;days=14"', ""
+    )
     assert "/cases/?view=commented&amp;days=14&amp;severity=1&amp;sort=-severity" in response.content.decode()
 
 
@@ -141,6 +145,10 @@ def test_it_marks_each_sorted_column_with_its_direction_and_place(client, sortab
     assert links["Account"] == {"href": "sort=-account", "data-sort-add": "sort=-account,-days_open"}
     assert links["Days open"] == {"href": "sort=days_open", "data-sort-add": "sort=account,days_open"}
     assert links["Case"] == {"href": "sort=case", "data-sort-add": "sort=account,-days_open,case"}
+    # At the most keys, a shift-click replaces the last one: the primary sorts stay.
+    full = CaseQueryForm(QueryDict("sort=account,-days_open,case,status")).query()
+    assert full.sorted_also_by("summary") == "sort=account,-days_open,case,summary"
+    assert full.sorted_also_by("case") == "sort=account,-days_open,-case,status"
     # One sort key: no numbers.
     assert "<sup>" not in header(client.get("/cases/", {"sort": "account"}).content.decode(), "Account")
 
