@@ -168,7 +168,7 @@ def test_it_offers_to_copy_a_case_number_and_its_summary_line(client, settings):
     make_card(make_case("07000001", severity=1, account="Acme <Telco>", summary='Pods "restart"'), key="T5G-9")
     html = client.get("/cases/").content.decode()
     row = html[html.index('<tr id="case-07000001"') :]
-    assert 'class="copy" data-copy="07000001"' in row
+    assert 'class="copy" title="Copy case number" data-copy="07000001"' in row
     line = re.search(r'data-copy="(07000001 [^"]*)"', row).group(1)
     assert unescape(line) == '07000001 Urgent Acme <Telco>: Pods "restart" https://jira.example.com/browse/T5G-9'
 
@@ -176,7 +176,8 @@ def test_it_offers_to_copy_a_case_number_and_its_summary_line(client, settings):
 def test_it_offers_to_copy_the_weekly_report(client):
     comment(make_card(make_case("07000002")), "w1", ago(hours=1))
     html = client.get("/weekly/").content.decode()
-    assert '<button type="button" class="copy" data-copy-target=".weekly" hidden>Copy the report</button>' in html
+    button = '<button type="button" class="copy copy-text" data-copy-target=".weekly" hidden>Copy the report</button>'
+    assert button in html
     assert html.count('<div class="weekly">') == 1
 
 

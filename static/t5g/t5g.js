@@ -147,12 +147,13 @@
       document.body.appendChild(status);
     }
     status.textContent = message;
-    var note = button.nextElementSibling;
-    if (!note || !note.classList.contains("copy-note")) {
+    // Inside the button, placed beside it (CSS): the table's columns do not move.
+    var note = button.querySelector(".copy-note");
+    if (!note) {
       note = document.createElement("span");
       note.className = "copy-note";
       note.setAttribute("aria-hidden", "true");
-      button.insertAdjacentElement("afterend", note);
+      button.appendChild(note);
     }
     note.textContent = message;
     note.classList.toggle("failed", !ok);
