@@ -294,3 +294,10 @@ def test_it_keeps_the_table_s_links_canonical_with_several_sort_keys(client, sor
         assert form.messages() == [], qs
         assert form.query().querystring() == qs, qs
         assert ("per", "2") in parse_qsl(qs)
+
+
+def test_it_answers_the_api_with_the_same_views_and_sorts(client, commented, sortable):
+    found = client.get("/api/cases/", {"view": "commented", "days": 14, "sort": "-severity,case"}).json()
+    assert [row["number"] for row in found["results"]] == ["05000004", "05000001", "05000002"]  # Low first
+    bad = client.get("/api/cases/", {"sort": "severity,nope"})
+    assert bad.status_code == 400 and "no column named 'nope'" in str(bad.json())
