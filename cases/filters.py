@@ -37,7 +37,7 @@ from cards.models import Card, CardComment, InternalStatus
 from escalations.models import Escalation
 
 from .models import Case, Detail
-from .query import NO_CARD, UNMAPPED, CaseQuery
+from .query import NO_CARD, UNMAPPED, CaseQuery, sort_keys
 
 TRENDS_LABEL = "Trends"
 NOT_DONE = [s for s in InternalStatus.values if s != InternalStatus.DONE] + [""]
@@ -175,7 +175,7 @@ def ordered(qs: QuerySet[Case], *, sort: str, now: datetime) -> QuerySet[Case]:
     """`qs` in the order `sort` asks for (CaseQuery.sort: columns, primary first). Only the sort's own columns
     are computed for every row. Ties end on severity (unless sorted by it) and the case number, so paging
     is stable."""
-    keys = CaseQuery(sort=sort).sorts
+    keys = sort_keys(sort)
     aliases, order = {}, []
     for i, (column, descending) in enumerate(keys):
         alias, expr, reverse = _sort_key(column, now=now, name=f"sort_{i}")

@@ -105,7 +105,7 @@ class CaseQuery:
     @property
     def sorts(self) -> list[tuple[str, bool]]:
         """The sort keys, primary first: (column, descending)."""
-        return [sort_column(key) for key in self.sort.split(",")]
+        return sort_keys(self.sort)
 
     def sorted_by(self, column: str) -> str:
         """The query string sorting by `column` alone: ascending, or descending when it is the primary sort
@@ -137,6 +137,11 @@ def sort_column(sort: str) -> tuple[str, bool]:
     """The column a sort key names (aliases resolved) and whether it is descending."""
     column = sort.lstrip("-")
     return SORT_ALIASES.get(column, column), sort.startswith("-")
+
+
+def sort_keys(sort: str) -> list[tuple[str, bool]]:
+    """A canonical sort= value (CaseQuery.sort) as its keys, primary first: (column, descending)."""
+    return [sort_column(key) for key in sort.split(",")]
 
 
 def join_sorts(keys: list[tuple[str, bool]]) -> str:
