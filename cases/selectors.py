@@ -36,16 +36,7 @@ from cards.models import Card, CardComment
 from escalations.models import Escalation
 from t5g.paging import Page
 
-from .filters import (
-    NOT_DONE,
-    Type,
-    crit_sit_q,
-    escalated_cases,
-    escalated_q,
-    filtered,
-    ordered,
-    with_columns,
-)
+from .filters import NOT_DONE, Type, crit_sit_q, escalated_cases, escalated_q, filtered, ordered, with_columns
 from .filters import trends_cards as trends_cards  # re-exported: reports' trends layout shows the same cards
 from .models import Case, CaseComment, SlaPartner
 from .query import NO_CARD, PRIO_VALUES, STATUS_VALUES, UNMAPPED, CaseQuery
