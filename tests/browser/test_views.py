@@ -1,12 +1,18 @@
 """Issue 15's views in a real browser: shift-click sorting, copy buttons, Hide all / Show all, data as of."""
 
+import io
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
+from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from cards.models import Card
 from cases.models import Case
+from tests.browser.conftest import _upstream_settings
 
 ROWS = "table.case-table > tbody > tr[id^='case-']"
 
@@ -127,3 +133,19 @@ def test_it_shows_the_data_as_of_each_source_in_the_header(member_page, stack, w
     expect(line).to_contain_text("Data as of")
     for source in ("Cases", "Cards", "Bugs", "Escalations"):
         expect(line.locator(".source", has_text=source).locator("time")).to_have_text(re.compile(r"^\d\d:\d\d$"))
+
+
+def test_it_keeps_the_data_as_of_and_the_copy_buttons_when_a_page_updates_itself(member_page, stack, orm):
+    page = member_page
+    page.goto("/cases/?view=all&sort=case")
+    cards_time = page.locator(".as-of .source", has_text="Cards").locator("time")
+    before = cards_time.get_attribute("datetime")
+    card = Card.objects.filter(active=True, removed_at__isnull=True, case__isnull=False).order_by("key").first()
+    stack.sandbox.post(f"cards/{card.key}/comments", {"body": f"As-of check {time.time()}"})
+    time.sleep(1)  # the new run's time differs from the last one's to the second
+    with override_settings(**_upstream_settings(stack.sandbox)):
+        call_command("sync", "cards", "--no-progress", stdout=io.StringIO())
+    # The page updates itself (t5g/live.py) within its poll: the header's line with it, the copy buttons shown.
+    expect(cards_time).not_to_have_attribute("datetime", before, timeout=30_000)
+    expect(page.locator("#live-note")).to_have_text(re.compile(r"updated \d\d:\d\d"))
+    expect(page.locator(ROWS).first.get_by_role("button", name="copy case number")).to_be_visible()
