@@ -18,7 +18,7 @@ SANDBOX_URL := http://127.0.0.1:$(SANDBOX_PORT)
 SANDBOX_ENV := var/sandbox.env
 comma := ,
 
-.PHONY: setup system-packages static run test test-sqlite test-pg test-scale lint bench soak
+.PHONY: setup system-packages static run test test-sqlite test-pg test-scale lint bench soak screenshots
 
 setup: system-packages $(VENV)/.installed node_modules/.installed static
 
@@ -88,10 +88,10 @@ ifdef USE_SANDBOX
 	@# The sandbox's engineers for an empty team, once it answers; in the background, as honcho stops
 	@# everything when one of its processes exits.
 	($(PY) manage.py load_team $(SANDBOX_URL)/_sandbox/team --if-empty --wait 120 &)
-	@# `hooks` registers T5G's webhook in the sandbox's JIRA, so a change there shows on open pages in seconds.
+	@# `demo` registers T5G's webhook in the sandbox's JIRA (a change there shows on open pages in seconds) and draws past weeks of stats history once the first refresh mirrored it.
 endif
 	exec $(VENV)/bin/honcho --procfile Procfile $(if $(USE_SANDBOX),--env $(SANDBOX_ENV)$(comma).env) start \
-		$(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) $(if $(USE_SANDBOX),sandbox hooks) web worker beat flower announce
+		$(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) $(if $(USE_SANDBOX),sandbox demo) web worker beat flower announce
 
 var/secret-key:
 	@mkdir -p var && chmod 700 var
@@ -126,6 +126,10 @@ SCALE_TESTS := tests/test_scale.py tests/test_sync_runs.py tests/test_refresh.py
 	tests/test_notify.py tests/test_health.py tests/test_redis_down.py
 test-scale: setup
 	T5G_TEST_REDIS_PASSWORD=scale-$$RANDOM tests/run postgres $(SCALE_TESTS)
+
+# Every page at 1440×900 and 390×844, light and dark, into docs/screenshots/ (the browser tests' stack).
+screenshots: setup
+	SCREENSHOTS=$(CURDIR)/docs/screenshots tests/run sqlite tests/browser/test_fit.py -k screenshots
 
 # Benchmarks against the sandbox at each size; exits non-zero when a budget is missed. Not part of `make test`.
 # ONLY: some sections, e.g. `make bench SIZES=1000 ONLY=live`.
