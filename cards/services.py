@@ -26,6 +26,7 @@ from t5g.clients.jira import (
     user_of,
 )  # fmt: skip
 from t5g.clients.records import RecordError, chunks, parse_time, str_list, text
+from t5g.markup import jira_to_html
 from t5g.models import SyncRun
 from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, read_each, regroup
 from t5g.sync.upsert import mark_removed, upsert, watermark
@@ -227,7 +228,15 @@ def still_on_query(client: JiraClient, keys: list[str], *, fields: CardFields) -
 def store_cards(parsed: list[dict], *, run: SyncRun, dry_run: bool) -> None:
     """A batch of cards and their comments, in one transaction, then the active card of the cases they touch."""
     cards = [p["card"] for p in parsed]
-    stored_case = dict(Card.objects.filter(pk__in=[c["key"] for c in cards]).values_list("pk", "case_id"))
+    stored = Card.objects.filter(pk__in=[c["key"] for c in cards]).values_list("pk", "case_id", "upstream_updated_at")
+    stored_case = {key: case for key, case, _ in stored}
+    stored_at = {key: at for key, _, at in stored}
+    # Comments are rendered (t5g.markup) before the transaction, for the cards likely to be written only: tens of
+    # ms for a comment with markup, too long to hold SQLite's write lock, and a full sync reads every card again.
+    for p in parsed:
+        at, before = p["card"]["upstream_updated_at"], stored_at.get(p["card"]["key"])
+        if p["card"]["key"] not in stored_at or at is None or before is None or at > before:
+            p["comments"] = [{**c, "body_html": jira_to_html(c["body"])} for c in p["comments"]]
     # A new card starts inactive (refresh_active then picks): the default would clash with its case's active card.
     new = [{**c, "active": False} for c in cards if c["key"] not in stored_case]
     with transaction.atomic():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -19,6 +20,7 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -33,6 +35,7 @@ from django.db.models import Case as Switch
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from bugs.models import Issue
 from cards.models import Card, InternalStatus
 from escalations.models import Escalation
 
@@ -53,6 +56,23 @@ def _cards() -> QuerySet[Card]:
 
 def _card_cases(**lookups) -> QuerySet:
     return _cards().filter(**lookups).values("case_id")
+
+
+def labelled_cases(label: str) -> QuerySet:
+    """Cases whose card carries `label` exactly, not as a part of another label (the quotes of the JSON list's text,
+    as for the trends view)."""
+    return (
+        _cards()
+        .alias(label_text=Cast("labels", TextField()))
+        .filter(label_text__contains=f'"{label}"')
+        .values("case_id")
+    )
+
+
+def telco_cases(levels: tuple[int, ...]) -> QuerySet:
+    """Cases linked to a JIRA bug of one of these Telco priority levels (Issue.telco_priority)."""
+    links = Issue.cases.through.objects.filter(issue__telco_priority__in=levels, issue__removed_at__isnull=True)
+    return links.values("case_id")
 
 
 def escalated_cases(*types: str) -> QuerySet:
@@ -153,6 +173,11 @@ def filtered(*, query: CaseQuery) -> QuerySet[Case]:
         qs = qs.filter(number__in=_card_cases(assignee__in=query.assignee))
     if query.closed_not_done:
         qs = qs.filter(status="Closed", number__in=_card_cases(status__in=NOT_DONE))
+    if query.telco:
+        qs = qs.filter(number__in=telco_cases(query.telco))
+    if query.daily_telco:
+        daily = Q(number__in=labelled_cases(settings.DAILY_TELCO_LABEL))
+        qs = qs.filter(daily if query.daily_telco == "yes" else ~daily)
     if query.opened_after:
         qs = qs.filter(created_at__gte=_start_of(query.opened_after))
     if query.opened_before:
@@ -177,6 +202,11 @@ def ordered(qs: QuerySet[Case], *, sort: str, now: datetime) -> QuerySet[Case]:
         return qs.alias(prio_rank=_prio_rank()).order_by(key(F("prio_rank")), "severity", "number")
     if column == "critsit":
         return qs.alias(crit=_flag(crit_sit_q())).order_by(key(F("crit"), reverse=True), "severity", "number")
+    if column == "telco":
+        # The most urgent Telco priority among the case's linked JIRA bugs (P1 first); cases without one last.
+        links = Issue.cases.through.objects.filter(case_id=OuterRef("number"), issue__removed_at__isnull=True)
+        best = links.values("case_id").annotate(best=Min("issue__telco_priority")).values("best")
+        return qs.alias(sort_key=Subquery(best[:1])).order_by(key(F("sort_key")), "severity", "number")
     card_columns = {"status": "status", "assignee": "assignee", "card": "key"}
     if column in card_columns:
         # One value per case: the card the table shows.

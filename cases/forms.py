@@ -15,6 +15,7 @@ from .query import (
     PRIO_VALUES,
     SORT_ALIASES,
     SORTS,
+    TELCO_LEVELS,
     UNMAPPED,
     VIEWS,
     YES_NO,
@@ -66,6 +67,10 @@ class CaseQueryForm(forms.Form):
     closed_not_done = forms.ChoiceField(label="case closed but card not done", choices=_choices("01"), required=False)
     opened_after = forms.DateField(label="opened after", required=False, input_formats=["%Y-%m-%d"])
     opened_before = forms.DateField(label="opened before", required=False, input_formats=["%Y-%m-%d"])
+    telco = forms.TypedMultipleChoiceField(
+        label="Telco priority", choices=[(str(n), f"P{n}") for n in TELCO_LEVELS], coerce=int, required=False
+    )
+    daily_telco = forms.ChoiceField(label="on the Daily Telco list", choices=_choices(YES_NO), required=False)
     sort = forms.ChoiceField(
         choices=_choices([*(f"{d}{s}" for s in (*SORTS, *SORT_ALIASES) for d in ("", "-"))]), required=False
     )
@@ -104,6 +109,8 @@ class CaseQueryForm(forms.Form):
             closed_not_done=data.get("closed_not_done") == "1",
             opened_after=data.get("opened_after"),
             opened_before=data.get("opened_before"),
+            telco=tuple(data.get("telco") or ()),
+            daily_telco=data.get("daily_telco") or "",
             sort=data.get("sort") or DEFAULT_SORT,
             page=data.get("page") or 1,
             per=data.get("per") or DEFAULT_PER,

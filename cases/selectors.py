@@ -36,7 +36,17 @@ from cards.models import Card, CardComment
 from escalations.models import Escalation
 from t5g.paging import Page
 
-from .filters import NOT_DONE, Type, crit_sit_q, escalated_cases, escalated_q, filtered, ordered, with_columns
+from .filters import (
+    NOT_DONE,
+    Type,
+    crit_sit_q,
+    escalated_cases,
+    escalated_q,
+    filtered,
+    labelled_cases,
+    ordered,
+    with_columns,
+)
 from .models import Case, CaseComment, SlaPartner
 from .query import NO_CARD, PRIO_VALUES, STATUS_VALUES, UNMAPPED, CaseQuery
 
@@ -150,6 +160,13 @@ def _facets(selection: _Selection, *, query: CaseQuery) -> dict:
         crit=Count("number", filter=crit_sit_q()),
         escalated=Count("number", filter=escalated_q()),
     )
+    # Then the few cases linked to a JIRA bug with a Telco priority (from the indexed levels), and those on the
+    # Daily Telco list. A case with a P1 and a P2 bug counts under both, as either filter finds it.
+    telco = qs.filter(issues__telco_priority__isnull=False, issues__removed_at__isnull=True).values_list(
+        "issues__telco_priority"
+    )
+    telco = sorted(telco.annotate(n=Count("number", distinct=True)).values_list("issues__telco_priority", "n"))
+    daily_telco = qs.filter(number__in=labelled_cases(settings.DAILY_TELCO_LABEL)).count()
     prio = {"yes": flags["prio_list"], "potential": flags["potential"]}
     prio["no"] = total - prio["yes"] - prio["potential"]
 
@@ -164,6 +181,8 @@ def _facets(selection: _Selection, *, query: CaseQuery) -> dict:
         "escalated": Facet("escalated", yes_no(flags["escalated"])),
         "status": Facet("status", [(s, status[s]) for s in STATUS_VALUES if status.get(s)]),
         "closed_not_done": Facet("closed_not_done", [(True, closed_not_done)] if closed_not_done else []),
+        "telco": Facet("telco", telco),
+        "daily_telco": Facet("daily_telco", yes_no(daily_telco)),
         "product": product,
         "account": account,
     }
@@ -333,7 +352,8 @@ def case_detail(*, number: str) -> CaseDetail | None:
     detail = getattr(case, "detail", None)
     card = Card.objects.filter(case_id=number, active=True).first()  # one at most (a unique constraint)
     bugs = list(case.bugs.order_by("-upstream_updated_at", "id"))
-    issues = list(case.issues.order_by("-upstream_updated_at", "key"))
+    # The most urgent Telco priority first (P1), then the others by their last change.
+    issues = list(case.issues.order_by(F("telco_priority").asc(nulls_last=True), "-upstream_updated_at", "key"))
     for issue in issues:
         issue.mismatch = issue_mismatch(issue_severity=issue.severity, case_severity=case.severity)
     newest_first = ("-created_at", "-id")

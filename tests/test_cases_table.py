@@ -408,7 +408,8 @@ def test_it_expands_a_row_with_bugs_issues_and_comments(user_client, world, sett
     bug.cases.add(case)
     for key, severity in (("OCPBUGS-1", "Low"), ("OCPBUGS-2", "Critical"), ("OCPBUGS-3", "Important")):
         Issue.objects.create(key=key, severity=severity, summary=f"bug {key}", priority="Major",
-                             fix_versions=["4.18.z"], private_keywords=["Priority"] if key == "OCPBUGS-2" else [],
+                             fix_versions=["4.18.z"], private_keywords=["Telco:Priority-1"] if key == "OCPBUGS-2" else [],
+                             telco_priority=1 if key == "OCPBUGS-2" else None,
                              upstream_updated_at=days_ago(1)).cases.add(case)  # fmt: skip
     card = Card.objects.get(key="KNI-2")
     CardComment.objects.create(id="1", card=card, author="Ada", body="first\nsecond line", created_at=days_ago(2))
@@ -432,7 +433,9 @@ def test_it_expands_a_row_with_bugs_issues_and_comments(user_client, world, sett
     assert severity_cell("OCPBUGS-3") == "<td>"  # Important is High
     assert "4.18.z" in html
     assert html.index("latest") < html.index("first")  # newest first
-    assert "first<br>second line" in html
+    assert re.search(r"<p>first<br>\s*second line</p>", html)  # not rendered yet: shown as plain text
+    assert '<span class="telco telco-1" title="Telco:Priority-1">P1</span>' in html
+    assert html.index("OCPBUGS-2") < html.index("OCPBUGS-1")  # the most urgent Telco priority first
     assert "any news?" in html
     # Without JavaScript the link opens a page of its own.
     page = user_client.get(f"{URL}{B}/row/")
