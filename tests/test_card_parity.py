@@ -68,7 +68,9 @@ def test_it_shares_an_accounts_cases_among_members_with_the_same_pattern():
     member("B", "verizon*")
     member("Idle", "")
     assigner = Assigner()
-    chosen = [assigner.choose(Case(number=f"0123456{n}", account="Verizon Wireless", severity=3)).name for n in range(4)]
+    chosen = [
+        assigner.choose(Case(number=f"0123456{n}", account="Verizon Wireless", severity=3)).name for n in range(4)
+    ]
     assert sorted(chosen) == ["A", "A", "B", "B"]  # never the idle member: the account has owners
 
 
@@ -142,7 +144,9 @@ def test_it_tags_the_internal_whiteboard_of_a_jira_bug_without_private_keywords(
     assert again.updated == 0
 
 
-def test_it_writes_no_whiteboard_in_read_only_mode(without_private_keywords, settings, django_capture_on_commit_callbacks):
+def test_it_writes_no_whiteboard_in_read_only_mode(
+    without_private_keywords, settings, django_capture_on_commit_callbacks
+):
     settings.READ_ONLY = True
     sandbox, key = without_private_keywords["sandbox"], without_private_keywords["whiteboard"]
     sandbox.reset_requests()

@@ -406,10 +406,10 @@ def test_it_expands_a_row_with_bugs_issues_and_comments(user_client, world, sett
         assignee="dev@example.com", qa_contact="qa@example.com", upstream_updated_at=days_ago(1),
     )  # fmt: skip
     bug.cases.add(case)
+    p1 = {"private_keywords": ["Telco:Priority-1"], "telco_priority": 1}
     for key, severity in (("OCPBUGS-1", "Low"), ("OCPBUGS-2", "Critical"), ("OCPBUGS-3", "Important")):
         Issue.objects.create(key=key, severity=severity, summary=f"bug {key}", priority="Major",
-                             fix_versions=["4.18.z"], private_keywords=["Telco:Priority-1"] if key == "OCPBUGS-2" else [],
-                             telco_priority=1 if key == "OCPBUGS-2" else None,
+                             fix_versions=["4.18.z"], **(p1 if key == "OCPBUGS-2" else {}),
                              upstream_updated_at=days_ago(1)).cases.add(case)  # fmt: skip
     card = Card.objects.get(key="KNI-2")
     CardComment.objects.create(id="1", card=card, author="Ada", body="first\nsecond line", created_at=days_ago(2))

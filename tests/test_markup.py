@@ -1,4 +1,4 @@
-"""Comments as their authors meant them: JIRA wiki markup and plain portal text rendered as safe HTML (t5g/markup.py)."""
+"""Comments as their authors meant them: JIRA wiki markup and plain portal text as safe HTML (t5g/markup.py)."""
 
 import random
 import time
@@ -25,7 +25,9 @@ LINK = '<a href="https://example.com/kb?a=1&amp;b=2" rel="noopener noreferrer">t
         pytest.param("* one\n* two", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>", id="bullets"),
         pytest.param("# one\n# two", "<ol>\n<li>one</li>\n<li>two</li>\n</ol>", id="numbered"),
         pytest.param("{code:java}\nint x = a < b;\n{code}", "<pre><code>int x = a &lt; b;\n</code></pre>", id="code"),
-        pytest.param("{noformat}\nraw *not bold*\n{noformat}", "<pre><code>raw *not bold*\n</code></pre>", id="noformat"),
+        pytest.param(
+            "{noformat}\nraw *not bold*\n{noformat}", "<pre><code>raw *not bold*\n</code></pre>", id="noformat"
+        ),
         pytest.param("run {{oc get pods}}", "<p>run <code>oc get pods</code></p>", id="monospace"),
         pytest.param("Plain words, it's fine.", "<p>Plain words, it&#x27;s fine.</p>", id="plain"),
         pytest.param("", "", id="empty"),
@@ -40,7 +42,9 @@ def test_it_renders_jira_wiki_markup(wiki, html):
     [
         pytest.param("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;", id="script"),
         pytest.param('<img src=x onerror="alert(2)">', "&lt;img src=x onerror=", id="image"),
-        pytest.param("<a href='javascript:alert(3)'>x</a>", "&lt;a href=&#x27;javascript:alert(3)&#x27;&gt;", id="html"),
+        pytest.param(
+            "<a href='javascript:alert(3)'>x</a>", "&lt;a href=&#x27;javascript:alert(3)&#x27;&gt;", id="html"
+        ),
         pytest.param("[logs|javascript:alert(4)]", "[logs|javascript:alert(4)]", id="wiki javascript link"),
         pytest.param("[logs|data:text/html,<b>x</b>]", "[logs|data:text/html,&lt;b&gt;x&lt;/b&gt;]", id="data link"),
         pytest.param("*bold* [x|vbscript:msgbox(1)]", "vbscript:msgbox(1)", id="vbscript"),

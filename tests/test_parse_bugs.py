@@ -154,10 +154,12 @@ def test_it_maps_every_field_of_a_full_issue():
         pytest.param(issue(**{KEYWORDS: "Telco:Priority-1b"}), {"telco_priority": None}, id="not only a number"),
         pytest.param(
             issue(**{KEYWORDS: "Telco", WHITEBOARD: "Telco Telco:Priority-4"}),
-            {"telco_priority": 4, "internal_whiteboard": "Telco Telco:Priority-4"}, id="whiteboard fallback",
+            {"telco_priority": 4, "internal_whiteboard": "Telco Telco:Priority-4"},
+            id="whiteboard fallback",
         ),  # fmt: skip
         pytest.param(
-            issue(**{KEYWORDS: "Telco:Priority-3", WHITEBOARD: "Telco:Priority-1"}), {"telco_priority": 3},
+            issue(**{KEYWORDS: "Telco:Priority-3", WHITEBOARD: "Telco:Priority-1"}),
+            {"telco_priority": 3},
             id="keywords before the whiteboard",
         ),
         pytest.param(issue(**{WHITEBOARD: None}), {"internal_whiteboard": "", "telco_priority": None}, id="null wb"),
