@@ -77,7 +77,7 @@ class Summary:
             ),
             ("Failed", self.failed),
             ("Skipped, restricted (or gone): T5G cannot see them", self.restricted),
-            (f'Skipped, neither a "{PRIVATE_KEYWORDS}" nor an "{WHITEBOARD}" field', self.no_field),
+            (f'Skipped, no "{PRIVATE_KEYWORDS}" field, nor an "{WHITEBOARD}"', self.no_field),
         ]:
             lines += ["", f"{title} ({len(items)}):", *([f"  {item}" for item in items] or ["  none"])]
         return "\n".join(lines)

@@ -245,6 +245,8 @@ def store_cards(parsed: list[dict], *, run: SyncRun, dry_run: bool) -> None:
         # Comments are part of their card: counted once, as the card. A comment added or edited moves its card's
         # `updated`, so an unchanged card has unchanged comments: only written cards' comments are written.
         comments = [c for p in parsed if p["card"]["key"] in written for c in p["comments"]]
+        # A card written with an unchanged `updated` (back on the query) was not expected to be: rendered here.
+        comments = [c if "body_html" in c else {**c, "body_html": jira_to_html(c["body"])} for c in comments]
         upsert(CardComment, comments, run=run, dry_run=dry_run, count=False)
         if not dry_run:
             # A card new to us has no older comments to drop.

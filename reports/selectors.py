@@ -14,7 +14,7 @@ from datetime import datetime
 from math import ceil
 
 from django.db.models import Case as Switch
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Value, When, Window
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet, TextField, Value, When, Window
 from django.db.models.functions import Coalesce, Length, Lower, RowNumber, Substr
 
 from bugs.models import Bug, Issue
@@ -318,7 +318,9 @@ def newest_comments(
         .filter(rank__lte=per_card)
         .values("card_id", "rank", "in_all", "author", "created_at", head=Substr("body", 1, chars + 1))
         # The body rendered at sync time (t5g.markup), for a body shown whole; a cut one is shown as plain text.
-        .annotate(html=Switch(When(body_length__lte=chars, then=F("body_html")), default=Value("")))
+        .annotate(
+            html=Switch(When(body_length__lte=chars, then=F("body_html")), default=Value(""), output_field=TextField())
+        )
     )
     found: dict[str, Comments] = defaultdict(Comments)
     for row in sorted(rows, key=lambda row: (row["card_id"], row["rank"])):

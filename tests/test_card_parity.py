@@ -136,7 +136,7 @@ def test_it_tags_the_internal_whiteboard_of_a_jira_bug_without_private_keywords(
     assert 'JIRA bugs without a "Private Keywords" field tagged in their "Internal Whiteboard" (1):' in email.body
     assert f"{key}: Telco, Telco:Case" in email.body
     neither = without_private_keywords["neither"]
-    assert f'Skipped, neither a "Private Keywords" nor an "Internal Whiteboard" field (1):\n  {neither}' in email.body
+    assert f'Skipped, no "Private Keywords" field, nor an "Internal Whiteboard" (1):\n  {neither}' in email.body
 
     with django_capture_on_commit_callbacks(execute=True):
         again = run_job(job="tag_bugs", trigger="manual")
