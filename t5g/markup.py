@@ -39,6 +39,11 @@ WIKI_MARKUP = re.compile(
 )
 
 
+# A {code} or {noformat} tag gets lines of its own: JIRA draws a block even when it is written inside a line
+# ("Logs show {code}PLEG is not healthy{code} every…"), which jira2markdown would leave as stray ``` in the text.
+BLOCK_TAG = re.compile(r"[ \t]*(\{(?:code|noformat)(?::[^}\n]*)?\})[ \t]*")
+
+
 @cache
 def _grammar():
     """jira2markdown.convert() builds this on every call: built once here (its module sets pyparsing's whitespace)."""
@@ -90,4 +95,4 @@ def jira_to_html(text: str) -> str:
         return ""
     if not WIKI_MARKUP.search(text):
         return plain_to_html(text)
-    return clean(_markdown.render(_grammar().transform_string(text)))
+    return clean(_markdown.render(_grammar().transform_string(BLOCK_TAG.sub(r"\n\1\n", text))))

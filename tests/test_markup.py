@@ -28,6 +28,11 @@ LINK = '<a href="https://example.com/kb?a=1&amp;b=2" rel="noopener noreferrer">t
         pytest.param(
             "{noformat}\nraw *not bold*\n{noformat}", "<pre><code>raw *not bold*\n</code></pre>", id="noformat"
         ),
+        pytest.param(
+            "Logs show {code}PLEG is not healthy{code} often.",
+            "<p>Logs show</p>\n<pre><code>PLEG is not healthy\n</code></pre>\n<p>often.</p>",
+            id="code inside a line",
+        ),
         pytest.param("run {{oc get pods}}", "<p>run <code>oc get pods</code></p>", id="monospace"),
         pytest.param("Plain words, it's fine.", "<p>Plain words, it&#x27;s fine.</p>", id="plain"),
         pytest.param("", "", id="empty"),
