@@ -6,6 +6,7 @@ JOBS = [
     Job(
         name="issues",
         label="Issues",
+        upstream="JIRA",
         service="bugs.issues.sync_issues",
         feeds=("cases", "bugs"),
         stale_after=timedelta(hours=26),
@@ -13,8 +14,18 @@ JOBS = [
         refresh=40,
     ),
     Job(
+        name="issue_hooks",
+        label="Issues (JIRA webhooks)",
+        upstream="JIRA",
+        service="bugs.issues.reread_issues",
+        feeds=("cases", "bugs"),
+        stale_after=timedelta(hours=26),
+        on_webhook="jira",
+    ),
+    Job(
         name="bugs",
         label="Bugs",
+        upstream="Bugzilla",
         service="bugs.services.sync_bugs",
         feeds=("cases", "bugs"),
         stale_after=timedelta(hours=26),
@@ -24,6 +35,7 @@ JOBS = [
     Job(
         name="tag_bugs",
         label="bug tagging",
+        upstream="Bugzilla",
         service="bugs.tagging.tag_bugs",
         feeds=("bugs",),
         stale_after=timedelta(hours=49),

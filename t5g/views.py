@@ -1,7 +1,10 @@
-"""The refresh button: start a sync of every source (or attach to the one running) and follow its progress."""
+"""The refresh button: start a sync of every source (or attach to the one running) and follow its progress;
+and the favicon."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -27,7 +30,13 @@ def refresh(request: HttpRequest) -> HttpResponse:
 def refresh_status(request: HttpRequest, pk: int) -> HttpResponse:
     refresh = checked(get_object_or_404(Refresh, pk=pk))  # the bar of a refresh whose worker died ends
     if request.headers.get("HX-Request") or request.GET.get("fragment"):
-        return render(request, "t5g/refresh.html", {"refresh": refresh})
+        # The poll's answer once it has ended: the outcome shown open, and the page told to show the new data in
+        # place (static/t5g/t5g.js listens for t5g:refreshed), without a reload to find and press.
+        just_finished = not refresh.active
+        response = render(request, "t5g/refresh.html", {"refresh": refresh, "just_finished": just_finished})
+        if just_finished:
+            response["HX-Trigger"] = "t5g:refreshed"
+        return response
     return JsonResponse(_refresh_json(refresh))
 
 
@@ -48,3 +57,10 @@ def _refresh_json(refresh: Refresh) -> dict:
         "created_at": refresh.created_at,
         "finished_at": refresh.finished_at,
     }
+
+
+@login_not_required
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says: send them to the SVG (cached for a year there)."""
+    return HttpResponsePermanentRedirect(static("t5g/favicon.svg"))
