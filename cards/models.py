@@ -92,9 +92,10 @@ class CardComment(Mirrored):
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="comments")
     author = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
-    # The body's wiki markup as safe HTML (t5g.markup.jira_to_html), made once by the card sync: rendering
-    # costs up to tens of ms a comment, too much to spend while a page is drawn. "" until then.
-    body_html = models.TextField("body as HTML", blank=True, editable=False)
+    # The body's wiki markup as safe HTML (t5g.markup.jira_to_html), made once by the render_comments job
+    # (cards.services.render_comments): tens of ms a comment, too much for a page or the sync. None: not rendered
+    # since the sync wrote the comment; "": no markup. Either way pages show the body as plain text.
+    body_html = models.TextField("body as HTML", null=True, blank=True, editable=False)  # noqa: DJ001 - None: to do
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,10 +27,10 @@ from t5g.clients.jira import (
     user_of,
 )  # fmt: skip
 from t5g.clients.records import RecordError, chunks, parse_time, str_list, text
-from t5g.markup import jira_to_html
+from t5g.markup import WIKI_MARKUP, jira_to_html
 from t5g.models import SyncRun
 from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, read_each, regroup
-from t5g.sync.upsert import mark_removed, upsert, watermark
+from t5g.sync.upsert import bump_feeds_after_commit, mark_removed, upsert, watermark
 
 from .models import Card, CardComment, StatusMapping
 from .selectors import active_card_status, card_status_out_of_step
@@ -256,15 +257,7 @@ def reread_cards(
 def store_cards(parsed: list[dict], *, run: SyncRun, dry_run: bool) -> None:
     """A batch of cards and their comments, in one transaction, then the active card of the cases they touch."""
     cards = [p["card"] for p in parsed]
-    stored = Card.objects.filter(pk__in=[c["key"] for c in cards]).values_list("pk", "case_id", "upstream_updated_at")
-    stored_case = {key: case for key, case, _ in stored}
-    stored_at = {key: at for key, _, at in stored}
-    # Comments are rendered (t5g.markup) before the transaction, for the cards likely to be written only: tens of
-    # ms for a comment with markup, too long to hold SQLite's write lock, and a full sync reads every card again.
-    for p in parsed:
-        at, before = p["card"]["upstream_updated_at"], stored_at.get(p["card"]["key"])
-        if p["card"]["key"] not in stored_at or at is None or before is None or at > before:
-            p["comments"] = [{**c, "body_html": jira_to_html(c["body"])} for c in p["comments"]]
+    stored_case = dict(Card.objects.filter(pk__in=[c["key"] for c in cards]).values_list("pk", "case_id"))
     # A new card starts inactive (refresh_active then picks): the default would clash with its case's active card.
     new = [{**c, "active": False} for c in cards if c["key"] not in stored_case]
     with transaction.atomic():
@@ -272,9 +265,8 @@ def store_cards(parsed: list[dict], *, run: SyncRun, dry_run: bool) -> None:
         written.update(upsert(Card, [c for c in cards if c["key"] in stored_case], run=run, dry_run=dry_run))
         # Comments are part of their card: counted once, as the card. A comment added or edited moves its card's
         # `updated`, so an unchanged card has unchanged comments: only written cards' comments are written.
-        comments = [c for p in parsed if p["card"]["key"] in written for c in p["comments"]]
-        # A card written with an unchanged `updated` (back on the query) was not expected to be: rendered here.
-        comments = [c if "body_html" in c else {**c, "body_html": jira_to_html(c["body"])} for c in comments]
+        # A comment written (new or edited) is rendered again by render_comments, after the sync: see there.
+        comments = [{**c, "body_html": None} for p in parsed if p["card"]["key"] in written for c in p["comments"]]
         upsert(CardComment, comments, run=run, dry_run=dry_run, count=False)
         if not dry_run:
             # A card new to us has no older comments to drop.
@@ -341,3 +333,42 @@ def apply_status_mapping(jira_status: str) -> int:
         )
         set_card_status(card_status_out_of_step())
     return changed
+
+
+# Comments rendered per run of render_comments, at most: each batch is written in its own short transaction.
+RENDER_BATCH = 100
+
+
+def render_comments(
+    *, run: SyncRun, full: bool = False, since: datetime | None = None, dry_run: bool = False,
+    progress: Progress = no_progress,
+) -> None:  # fmt: skip
+    """JIRA comments written since they were last rendered (body_html NULL), newest first, as HTML (t5g.markup),
+    for at most COMMENT_RENDER_SECONDS a run; the next run goes on.
+
+    Not done by the card sync: jira2markdown takes ~40 ms for a comment with wiki markup (measured here), which
+    would cut a full card sync from thousands of rows a CPU second to tens. Until a comment is rendered, pages
+    show it as plain text, escaped and linkified. A comment without markup is stored as "" (shown as plain text).
+    """
+    pending = CardComment.objects.filter(body_html__isnull=True)
+    total = run.fetched = pending.count()
+    deadline = time.monotonic() + settings.COMMENT_RENDER_SECONDS
+    report = Throttled(progress)
+    done = 0
+    while done < total and time.monotonic() < deadline:
+        batch = list(pending.order_by("-created_at", "-id").values_list("id", "body")[:RENDER_BATCH])
+        if not batch:
+            break
+        rendered = [(pk, body, jira_to_html(body) if WIKI_MARKUP.search(body) else "") for pk, body in batch]
+        done += len(batch)
+        report(done, total, "rendering comments")
+        if dry_run:
+            break
+        with transaction.atomic():
+            for pk, body, html in rendered:
+                # Only if the body is still the one rendered: a sync may have stored an edit meanwhile.
+                run.updated += CardComment.objects.filter(pk=pk, body=body, body_html__isnull=True).update(
+                    body_html=html
+                )
+            bump_feeds_after_commit(run)
+    run.unchanged = total - run.updated

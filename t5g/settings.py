@@ -568,6 +568,8 @@ if not isinstance(JIRA_CREATE_EXTRA_FIELDS, dict):
 elif clash := sorted(_card_own_fields & set(JIRA_CREATE_EXTRA_FIELDS)):
     SETTINGS_ERRORS.append(("JIRA_CREATE_EXTRA_FIELDS", f"T5G sets {', '.join(clash)} itself: leave them out"))
     JIRA_CREATE_EXTRA_FIELDS = {}
+# How long one run of render_comments may render JIRA comments (cards/services.py); the next run goes on.
+COMMENT_RENDER_SECONDS = _env("COMMENT_RENDER_SECONDS", "int", 60)
 # The card label that puts a case on the Daily Telco list (the cases table's "Daily Telco list" filter).
 DAILY_TELCO_LABEL = _env("DAILY_TELCO_LABEL", "str", "Daily_Telco_OCP")
 SEVERITY_PRIORITIES = {1: "Critical", 2: "Major", 3: "Normal", 4: "Minor"}

@@ -5,8 +5,10 @@ import time
 
 import pytest
 
+from cards.models import Card, CardComment
 from sandbox import text as sandbox_text
 from t5g.markup import WIKI_MARKUP, jira_to_html, plain_to_html
+from t5g.sync.runner import run_job
 
 LINK = '<a href="https://example.com/kb?a=1&amp;b=2" rel="noopener noreferrer">the KB</a>'
 
@@ -84,3 +86,47 @@ def test_it_renders_the_sandbox_comments_within_budget():
         jira_to_html(c)
     per_plain = (time.perf_counter() - started) / len(plain)
     assert per_plain < 0.005, f"{per_plain * 1000:.2f} ms a plain comment"
+
+
+# --- rendered once, after the sync, by the render_comments job ----------------------------------------------------
+WIKI = "h3. Seen\nSee [the KB|https://example.com/kb] and {code}oc get pods{code}"
+
+
+@pytest.fixture
+def card_with_comment(upstreams):
+    for job in ("cases", "cards"):
+        run_job(job=job, trigger="manual")
+    card = Card.objects.filter(active=True, removed_at=None).order_by("key").first()
+    assert upstreams.post(f"cards/{card.key}/comments", {"body": WIKI}).status_code == 201
+    run_job(job="cards", trigger="manual")
+    return card
+
+
+@pytest.mark.django_db
+def test_it_renders_synced_jira_comments_after_the_sync_newest_first(card_with_comment, client, django_user_model):
+    comment = CardComment.objects.get(card=card_with_comment, body=WIKI)
+    assert comment.body_html is None  # the sync stores it; rendering it is not the sync's time to spend
+    client.force_login(django_user_model.objects.create_user("member"))
+    row = client.get(f"/cases/{card_with_comment.case_id}/row/", HTTP_HX_REQUEST="true").content.decode()
+    assert "h3. Seen" in row and "[the KB|" in row and "<h3>" not in row  # meanwhile: plain text (linkified)
+
+    run = run_job(job="render_comments", trigger="manual")
+
+    comment.refresh_from_db()
+    assert '<a href="https://example.com/kb" rel="noopener noreferrer">the KB</a>' in comment.body_html
+    assert "<h3>Seen</h3>" in comment.body_html and "<pre><code>oc get pods" in comment.body_html
+    assert run.outcome == "success" and run.updated == run.fetched  # every pending comment, within the budget
+    assert not CardComment.objects.filter(body_html__isnull=True).exists()
+    assert CardComment.objects.filter(body_html="").exists()  # those without markup: nothing to keep
+    row = client.get(f"/cases/{card_with_comment.case_id}/row/", HTTP_HX_REQUEST="true").content.decode()
+    assert '<a href="https://example.com/kb" rel="noopener noreferrer">the KB</a>' in row  # the page followed
+
+
+@pytest.mark.django_db
+def test_it_renders_no_longer_than_its_budget_and_goes_on_next_time(card_with_comment, settings):
+    settings.COMMENT_RENDER_SECONDS = 0
+    stopped = run_job(job="render_comments", trigger="manual")
+    assert stopped.updated == 0 and stopped.fetched == CardComment.objects.filter(body_html__isnull=True).count() > 0
+    settings.COMMENT_RENDER_SECONDS = 60
+    run_job(job="render_comments", trigger="manual")
+    assert not CardComment.objects.filter(body_html__isnull=True).exists()

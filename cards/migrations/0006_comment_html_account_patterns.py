@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='cardcomment',
             name='body_html',
-            field=models.TextField(blank=True, editable=False, verbose_name='body as HTML'),
+            field=models.TextField(blank=True, editable=False, null=True, verbose_name='body as HTML'),
         ),
         migrations.AlterField(
             model_name='teammember',

@@ -2,7 +2,9 @@
 while the hostile markup in the same comments stays inert text."""
 
 import re
+from io import StringIO
 
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from cards.models import Card
@@ -30,6 +32,7 @@ def test_it_renders_a_jira_comment_as_its_author_meant_it_and_keeps_hostile_mark
     assert sandbox.post(f"cards/{card.key}/comments", {"body": WIKI}).status_code == 201
     assert sandbox.post(f"cases/{case.number}/comments", {"body": PORTAL}).status_code == 201
     sync_all(sandbox)
+    call_command("sync", "render_comments", "--no-progress", stdout=StringIO())  # its schedule: every 5 minutes
 
     page = member_page
     page.goto(f"/cases/?view=all&q={case.number}")
