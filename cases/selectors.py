@@ -162,10 +162,15 @@ def _facets(selection: _Selection, *, query: CaseQuery) -> dict:
     )
     # Then the few cases linked to a JIRA bug with a Telco priority (from the indexed levels), and those on the
     # Daily Telco list. A case with a P1 and a P2 bug counts under both, as either filter finds it.
-    telco = qs.filter(issues__telco_priority__isnull=False, issues__removed_at__isnull=True).values_list(
-        "issues__telco_priority"
-    )
-    telco = sorted(telco.annotate(n=Count("number", distinct=True)).values_list("issues__telco_priority", "n"))
+    # Measured at 100,000 cases (SQLite): grouping the selection joined to its issues took 140-190 ms however few
+    # issues have a level, and joining the links to the issues 50-110 ms; the issues with a level (an index), their
+    # links (by issue), then their cases by number take ~11 ms for 1,000 such issues on 1,500 cases.
+    with_level = Issue.objects.filter(telco_priority__isnull=False, removed_at__isnull=True)
+    level_of = dict(with_level.values_list("key", "telco_priority"))
+    links = Issue.cases.through.objects.filter(issue_id__in=with_level.values("key")).values_list("case_id", "issue_id")
+    levels = {(case, level_of[issue]) for case, issue in links if issue in level_of}
+    selected = set(qs.filter(number_in(sorted({case for case, _ in levels}))).values_list("number", flat=True))
+    telco = sorted(Counter(level for case, level in levels if case in selected).items())
     daily_telco = qs.filter(number__in=labelled_cases(settings.DAILY_TELCO_LABEL)).count()
     prio = {"yes": flags["prio_list"], "potential": flags["potential"]}
     prio["no"] = total - prio["yes"] - prio["potential"]
