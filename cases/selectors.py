@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from math import ceil
 
@@ -47,6 +47,7 @@ from .filters import (
     ordered,
     with_columns,
 )
+from .filters import trends_cards as trends_cards  # re-exported: reports' trends layout shows the same cards
 from .models import Case, CaseComment, SlaPartner
 from .query import NO_CARD, PRIO_VALUES, STATUS_VALUES, UNMAPPED, CaseQuery
 
@@ -63,7 +64,7 @@ COMMENT_PREVIEW = 1000
 # Filters that cost a scan of a large table (text search, labels) or a subquery: a query using one
 # finds its cases once, and when they are few, counts and pages them by number. FEW stays well under
 # SQLite's oldest limit on query parameters (32,766).
-COSTLY = ("q", "prio", "critsit", "escalated", "status", "assignee", "closed_not_done")
+COSTLY = ("q", "prio", "critsit", "escalated", "status", "assignee", "closed_not_done", "telco", "daily_telco")
 FEW = 10_000
 
 
@@ -77,7 +78,7 @@ class _Selection:
 def _selection(*, query: CaseQuery) -> _Selection:
     """filtered(), or, for a costly filter matching at most FEW cases, those cases by number."""
     qs = filtered(query=query)
-    if query.view == "trends" or any(getattr(query, name) for name in COSTLY):
+    if query.view in ("trends", "commented") or any(getattr(query, name) for name in COSTLY):
         found = list(qs.values_list("number", "severity", "product", "account")[: FEW + 1])
         if len(found) <= FEW:
             numbers = [number for number, *_ in found]
@@ -129,7 +130,21 @@ def facets_and_page(*, query: CaseQuery) -> tuple[dict, CasePage]:
     return counts, _page(selection.qs, query=query, total=counts["total"])
 
 
+# Facets whose values combine with OR (severity=1&severity=2): each is counted without its own filter, so the
+# values not chosen keep their counts and stay there to add (AND across facets, as the filters apply).
+OR_FACETS = ("severity", "prio", "status", "product", "account", "telco")
+
+
 def _facets(selection: _Selection, *, query: CaseQuery) -> dict:
+    counts = _counts(selection)
+    for name in OR_FACETS:
+        if getattr(query, name):
+            # One more count per facet chosen from (usually one): the set without that facet's filter.
+            counts[name] = _counts(_selection(query=replace(query, **{name: ()})))[name]
+    return counts
+
+
+def _counts(selection: _Selection) -> dict:
     qs = selection.qs
     if selection.rows is None:
         severity = dict(qs.values_list("severity").annotate(n=Count("*")).values_list("severity", "n"))
