@@ -27,7 +27,10 @@ def test_it_renders_a_jira_comment_as_its_author_meant_it_and_keeps_hostile_mark
     member_page, stack, watch, orm
 ):
     sandbox = stack.sandbox
-    case = Case.objects.filter(cards__active=True).exclude(status="Closed").order_by("-number").first()
+    # A case without bugs: test_cases.py reads the newest comment of a case with bugs as raw text.
+    case = (
+        Case.objects.filter(cards__active=True, bugs__isnull=True).exclude(status="Closed").order_by("-number").first()
+    )
     card = Card.objects.get(case=case, active=True)
     assert sandbox.post(f"cards/{card.key}/comments", {"body": WIKI}).status_code == 201
     assert sandbox.post(f"cases/{case.number}/comments", {"body": PORTAL}).status_code == 201
