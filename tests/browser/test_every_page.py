@@ -3,9 +3,8 @@ violation found by axe-core (npm, run in the page through the DevTools protocol,
 
 from __future__ import annotations
 
-from django.urls import reverse
-
 import pytest
+from django.urls import reverse
 
 from tests.browser.conftest import BASE_DIR, signed_in_cookie
 from tests.browser.test_screen import Console
