@@ -117,3 +117,13 @@ def test_it_filters_the_cases_on_the_daily_telco_list(synced, member, settings):
 def test_it_refuses_a_malformed_telco_filter_with_a_message(member):
     page = member.get("/cases/", {"telco": "P1", "daily_telco": "maybe"}).content.decode()
     assert "“telco”" in page and "“daily_telco”" in page
+
+
+def test_it_draws_each_telco_priority_at_aa_contrast():
+    from tests.test_contrast import CSS, contrast
+
+    # .telco (P5 and beyond) and .telco-1 … .telco-4: white 12 px text on the level's colour.
+    rules = dict(re.findall(r"\.(telco(?:-\d)?) \{[^}]*?background: (#[0-9a-fA-F]{6})", CSS))
+    assert set(rules) == {"telco", "telco-1", "telco-2", "telco-3", "telco-4"}
+    for rule, background in rules.items():
+        assert contrast("#ffffff", background) >= 4.5, (rule, background)
