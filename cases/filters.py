@@ -36,8 +36,9 @@ from django.utils import timezone
 from cards.models import Card, InternalStatus
 from escalations.models import Escalation
 
+from . import search
 from .models import Case, Detail
-from .query import NO_CARD, UNMAPPED, CaseQuery, sort_column
+from .query import NO_CARD, RANK, UNMAPPED, CaseQuery, sort_column
 
 TRENDS_LABEL = "Trends"
 NOT_DONE = [s for s in InternalStatus.values if s != InternalStatus.DONE] + [""]
@@ -97,6 +98,16 @@ def _days_open(now: datetime):
     return ExpressionWrapper(end - F("created_at"), output_field=DurationField())
 
 
+def search_q(q: str) -> Q:
+    """The full-text index (cases.search) has every word of `q`, or `q` is part of the case number or its card's
+    key: people paste `03412345` or `T5G-123`, and a part of one is no word."""
+    q = q.strip()
+    wanted = Q(number__icontains=q) | Q(number__in=_cards().filter(key__icontains=q).values("case_id"))
+    if (words := search.matching(q)) is not None:
+        wanted |= Q(number__in=words)
+    return wanted
+
+
 # --- the filters --------------------------------------------------------------------------------------------
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
@@ -113,15 +124,7 @@ def filtered(*, query: CaseQuery) -> QuerySet[Case]:
         trends = _cards().alias(label_text=Cast("labels", TextField())).filter(label_text__contains=f'"{TRENDS_LABEL}"')
         qs = qs.filter(number__in=trends.values("case_id"))
     if query.q:
-        q = query.q
-        on_card = _cards().filter(Q(key__icontains=q) | Q(assignee__icontains=q)).values("case_id")
-        qs = qs.filter(
-            Q(number__icontains=q)
-            | Q(summary__icontains=q)
-            | Q(account__icontains=q)
-            | Q(product__icontains=q)
-            | Q(number__in=on_card)
-        )
+        qs = qs.filter(search_q(query.q))
     if query.severity:
         qs = qs.filter(severity__in=query.severity)
     if query.prio:
@@ -169,8 +172,9 @@ def ordered(qs: QuerySet[Case], *, sort: str, now: datetime) -> QuerySet[Case]:
         # Rows without a card (nulls) stay last in both directions.
         return expr.desc(nulls_last=True) if descending != reverse else expr.asc(nulls_last=True)
 
-    if column == "severity":
-        # The default: severity, then the prio-list, then crit sits.
+    if column in ("severity", RANK):
+        # The default: severity, then the prio-list, then crit sits. Best match first (RANK) needs the
+        # search's scores: cases.selectors orders by them, and this order breaks their ties.
         qs = qs.alias(prio_rank=_prio_rank(), crit=_flag(crit_sit_q()))
         return qs.order_by(key(F("severity")), "prio_rank", F("crit").desc(), "number")
     if column == "prio":

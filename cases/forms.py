@@ -13,6 +13,7 @@ from .query import (
     MAX_PER,
     NO_CARD,
     PRIO_VALUES,
+    RANK,
     SORT_ALIASES,
     SORTS,
     UNMAPPED,
@@ -104,7 +105,7 @@ class CaseQueryForm(forms.Form):
             closed_not_done=data.get("closed_not_done") == "1",
             opened_after=data.get("opened_after"),
             opened_before=data.get("opened_before"),
-            sort=data.get("sort") or DEFAULT_SORT,
+            sort=data.get("sort") or (RANK if data.get("q") else DEFAULT_SORT),
             page=data.get("page") or 1,
             per=data.get("per") or DEFAULT_PER,
         )

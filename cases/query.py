@@ -23,11 +23,13 @@ UNMAPPED = "unmapped"
 STATUS_VALUES = (*InternalStatus.values, UNMAPPED, NO_CARD)
 
 SORTS = ("case", "severity", "prio", "critsit", "summary", "product", "account", "case_status", "status",
-         "assignee", "card", "days_open", "updated")  # fmt: skip
+         "assignee", "card", "days_open", "updated", "rank")  # fmt: skip
 # Other names a link may use for a column.
 SORT_ALIASES = {"number": "case", "crit_sit": "critsit", "internal_status": "status", "jira_card": "card",
                 "days": "days_open", "last_updated": "updated"}  # fmt: skip
 DEFAULT_SORT = "severity"
+# Best match first: the order of a search (q) given no sort; without q, the default order.
+RANK = "rank"
 # Parameter order of the canonical query string (cache keys, links).
 PARAMS = ("view", "q", "severity", "prio", "critsit", "product", "account", "status", "case_status", "assignee",
           "escalated", "closed_not_done", "opened_after", "opened_before", "sort", "page", "per")  # fmt: skip

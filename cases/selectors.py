@@ -36,9 +36,10 @@ from cards.models import Card, CardComment
 from escalations.models import Escalation
 from t5g.paging import Page
 
+from . import search
 from .filters import NOT_DONE, Type, crit_sit_q, escalated_cases, escalated_q, filtered, ordered, with_columns
 from .models import Case, CaseComment, SlaPartner
-from .query import NO_CARD, PRIO_VALUES, STATUS_VALUES, UNMAPPED, CaseQuery
+from .query import NO_CARD, PRIO_VALUES, RANK, STATUS_VALUES, UNMAPPED, CaseQuery, sort_column
 
 # The accounts and products facets list this many values (the most frequent); the rest are counted.
 FACET_TOP = 30
@@ -116,7 +117,7 @@ def facets_and_page(*, query: CaseQuery) -> tuple[dict, CasePage]:
     """facets() and case_page() with the filters evaluated once (a costly filter costs once)."""
     selection = _selection(query=query)
     counts = _facets(selection, query=query)
-    return counts, _page(selection.qs, query=query, total=counts["total"])
+    return counts, _page(selection, query=query, total=counts["total"])
 
 
 def _facets(selection: _Selection, *, query: CaseQuery) -> dict:
@@ -197,26 +198,40 @@ def case_page(*, query: CaseQuery, total: int | None = None) -> CasePage:
     latest_comment (a dict: created_at, author, body (at most COMMENT_PREVIEW characters)) or None, and
     sla_class ("sla-warning", "sla-alert" or ""). Five queries however many rows, four with `total`
     (from facets())."""
-    return _page(_selection(query=query).qs, query=query, total=total)
+    return _page(_selection(query=query), query=query, total=total)
 
 
-def _page(qs: QuerySet[Case], *, query: CaseQuery, total: int | None) -> CasePage:
+def _page(selection: _Selection, *, query: CaseQuery, total: int | None) -> CasePage:
+    qs = selection.qs
     if total is None:
         total = qs.count()
     number = min(query.page, max(1, ceil(total / query.per)))
     offset = (number - 1) * query.per
     # The page's case numbers first, from case columns and flags alone; then only those rows joined.
-    numbers = list(
-        ordered(qs, sort=query.sort, now=timezone.now()).values_list("number", flat=True)[offset : offset + query.per]
-    )
+    in_order = ordered(qs, sort=query.sort, now=timezone.now()).values_list("number", flat=True)
+    if query.q and sort_column(query.sort)[0] == RANK and selection.rows is not None:
+        numbers = best_first(q=query.q, numbers=list(in_order))[offset : offset + query.per]
+    else:
+        # More than FEW matches (a word in most cases) keep the default order: ranking them all costs more
+        # than it tells.
+        numbers = list(in_order[offset : offset + query.per])
     found = {row.number: row for row in with_columns(Case.objects.filter(number__in=numbers))}
     rows = [found[n] for n in numbers if n in found]
     comments = latest_comments(card_keys=[r.card_key for r in rows if r.card_key])
     partners = {p.account: p for p in SlaPartner.objects.filter(account__in={r.account for r in rows})}
+    matches = search.snippets(query.q, numbers=numbers) if query.q else {}
     for row in rows:
         row.latest_comment = comments.get(row.card_key)
         row.sla_class = sla_class(case=row, partner=partners.get(row.account))
+        row.match = matches.get(row.number)
     return CasePage(rows=rows, total=total, number=number, per=query.per)
+
+
+def best_first(*, q: str, numbers: list[str]) -> list[str]:
+    """`numbers` (cases matching `q`) best match first; a case found by its number or card key rather than by
+    its words leads; ties keep their order in `numbers`."""
+    scores = search.scores(q)
+    return sorted(numbers, key=lambda n: -scores.get(n, float("inf")))
 
 
 def latest_comments(*, card_keys: list[str]) -> dict[str, dict]:

@@ -1,0 +1,250 @@
+"""The cases table's full-text search: one index row per case, over what people wrote about it.
+
+Indexed per case: its summary, description, product, account and owner, its case group, its active card
+(key, summary, assignee) and that card's JIRA comments, its portal comments, and the titles of its Bugzilla
+bugs and JIRA issues. SQLite keeps it in an FTS5 table (rowid = the case number), PostgreSQL in a table with
+a generated tsvector under a GIN index; this module is the one place that knows which (migration
+cases/0007_search). Callers use three reads and one write:
+
+- matching(q): a subquery of the numbers of the cases whose text matches (cases.filters composes it);
+- scores(q): case number -> relevance, higher is better (best match first in cases.selectors);
+- snippets(q, numbers): where each case matched, as escaped HTML with the words marked;
+- reindex(numbers): the sync services call it with the cases whose text they changed, in bulk.
+
+A user's words are never passed to the search syntax as typed: each word (letters and digits) becomes a
+quoted term, prefix-matched from MIN_PREFIX characters, all of them required.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from t5g.clients.records import chunks
+
+TABLE = "cases_search"
+# (column, what the snippet line calls it, FTS5 bm25 weight, PostgreSQL weight class). A word in the summary
+# says more about a case than the same word somewhere in a long comment thread.
+COLUMNS = (
+    ("summary", "summary", 10.0, "A"),
+    ("card", "card", 6.0, "B"),
+    ("bugs", "bug", 5.0, "B"),
+    ("issues", "JIRA issue", 5.0, "B"),
+    ("account", "account", 4.0, "C"),
+    ("owner", "owner", 3.0, "C"),
+    ("product", "product", 3.0, "C"),
+    ("group_name", "case group", 3.0, "C"),
+    ("description", "description", 2.0, "D"),
+    ("jira_comments", "JIRA comment", 1.0, "D"),
+    ("portal_comments", "portal comment", 1.0, "D"),
+)
+NAMES = [name for name, *_ in COLUMNS]
+# Comments are kept newest first up to this many characters per case and kind: a case with pasted logs
+# would otherwise index megabytes, and PostgreSQL refuses a tsvector over 1 MB.
+MAX_TEXT = 200_000
+MAX_TERMS = 16
+# Shorter words match whole words only: a one- or two-letter prefix matches most of the index.
+MIN_PREFIX = 3
+# Snippet markers: private-use characters, removed from indexed text so only the search engine makes them.
+START, END = "\ue000", "\ue001"
+SNIPPET_TOKENS = 16
+WORD = re.compile(r"[^\W_]+")
+MARKED = re.compile(f"{START}([^{START}{END}]*){END}")
+
+
+def terms(q: str) -> list[str]:
+    """The words of a search, lower-cased, duplicates dropped, at most MAX_TERMS."""
+    return list(dict.fromkeys(w.lower() for w in WORD.findall(q)))[:MAX_TERMS]
+
+
+def _fts5_query(words: list[str]) -> str:
+    return " ".join(f'"{w}"*' if len(w) >= MIN_PREFIX else f'"{w}"' for w in words)
+
+
+def _tsquery(words: list[str]) -> str:
+    return " & ".join(f"'{w}':*" if len(w) >= MIN_PREFIX else f"'{w}'" for w in words)
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _match() -> tuple[str, str]:
+    """(FROM and WHERE of the matching rows with one parameter: the query, the rows' case number)."""
+    if _postgres():
+        return f"{TABLE} WHERE document @@ to_tsquery('simple', %s)", "number"
+    return f"{TABLE} WHERE {TABLE} MATCH %s", "number"
+
+
+def _query_param(words: list[str]) -> str:
+    return _tsquery(words) if _postgres() else _fts5_query(words)
+
+
+# --- reads -------------------------------------------------------------------------------------------------
+def matching(q: str) -> RawSQL | None:
+    """The numbers of the cases whose text has every word of `q`, as a subquery; None when `q` has no word."""
+    words = terms(q)
+    if not words:
+        return None
+    where, number = _match()
+    return RawSQL(f"SELECT {number} FROM {where}", [_query_param(words)])
+
+
+def scores(q: str) -> dict[str, float]:
+    """Case number -> relevance of every case matching `q` (higher is better)."""
+    words = terms(q)
+    if not words:
+        return {}
+    where, number = _match()
+    if _postgres():
+        score = "ts_rank_cd(document, to_tsquery('simple', %s))"
+        params = [_query_param(words)] * 2
+    else:
+        weights = ", ".join(["0"] + [str(w) for _, _, w, _ in COLUMNS])  # the number column is not indexed
+        score = f"-bm25({TABLE}, {weights})"
+        params = [_query_param(words)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {number}, {score} FROM {where}", params)
+        return dict(cursor.fetchall())
+
+
+@dataclass(frozen=True)
+class Snippet:
+    where: str  # what matched: "JIRA comment", "bug", ...
+    html: SafeString  # the text around the match, escaped, the words in <mark>
+
+
+def marked(text: str) -> SafeString:
+    """Snippet text with markers -> escaped HTML, each marked span in <mark>: escaped first, so the text
+    cannot make markup; stray markers are dropped."""
+    html = MARKED.sub(r"<mark>\1</mark>", escape(text))
+    return mark_safe(html.replace(START, "").replace(END, ""))  # noqa: S308 - escaped above
+
+
+def snippets(q: str, *, numbers: list[str]) -> dict[str, Snippet]:
+    """Where each of `numbers` matches `q`: the first column (in COLUMNS order) holding a match, and the
+    words around it. Meant for a page of rows."""
+    words = terms(q)
+    if not words or not numbers:
+        return {}
+    query = _query_param(words)
+    if _postgres():
+        options = f"StartSel={START}, StopSel={END}, MaxWords=18, MinWords=8, MaxFragments=1, FragmentDelimiter=…"
+        parts = [
+            f"CASE WHEN to_tsvector('simple', {name}) @@ q.query "
+            f"THEN ts_headline('simple', {name}, q.query, '{options}') END"
+            for name in NAMES
+        ]
+        sql = (
+            f"SELECT number, {', '.join(parts)} FROM {TABLE}, (SELECT to_tsquery('simple', %s) AS query) q "
+            f"WHERE document @@ q.query AND number = ANY(%s)"
+        )
+        params = [query, list(numbers)]
+    else:
+        parts = [f"snippet({TABLE}, {i + 1}, '{START}', '{END}', '…', {SNIPPET_TOKENS})" for i in range(len(NAMES))]
+        sql = (
+            f"SELECT number, {', '.join(parts)} FROM {TABLE} WHERE {TABLE} MATCH %s "
+            f"AND rowid IN (SELECT CAST(value AS INTEGER) FROM json_each(%s))"
+        )
+        params = [query, json.dumps([n for n in numbers if n.isdigit()])]
+    found = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for number, *texts in cursor.fetchall():
+            # FTS5 gives every column's opening when it has no match there: the first with a marker is the match.
+            for (_, label, _, _), text in zip(COLUMNS, texts, strict=True):
+                if text and START in text:
+                    found[number] = Snippet(label, marked(text))
+                    break
+    return found
+
+
+# --- the write -----------------------------------------------------------------------------------------------
+def _source_sql() -> str:
+    """SELECT of each case's indexed text (number first, then COLUMNS), for the cases in a JSON list (%s)."""
+    if _postgres():
+        numbers = "SELECT jsonb_array_elements_text(%s::jsonb)"
+
+        def joined(sql: str) -> str:
+            return f"coalesce((SELECT string_agg(t, E'\\n') FROM ({sql}) AS parts), '')"
+    else:
+        numbers = "SELECT value FROM json_each(%s)"
+
+        def joined(sql: str) -> str:
+            # group_concat keeps the subquery's order (SQLite has no ORDER BY inside it before 3.44).
+            return f"coalesce((SELECT group_concat(t, char(10)) FROM ({sql})), '')"
+
+    def clean(expr: str) -> str:
+        out = f"substr(coalesce({expr}, ''), 1, {MAX_TEXT})"
+        for marker in (START, END):
+            out = f"replace({out}, '{marker}', '')"
+        return out
+
+    active_card = "k.case_id = c.number AND k.active AND k.removed_at IS NULL"
+    columns = {
+        "summary": "c.summary",
+        "card": joined(
+            f"SELECT k.key || ' ' || k.summary || ' ' || k.assignee AS t FROM cards_card k WHERE {active_card}"
+        ),
+        "bugs": joined(
+            "SELECT CAST(b.id AS text) || ' ' || b.summary AS t FROM bugs_bug b "
+            "JOIN bugs_bug_cases l ON l.bug_id = b.id WHERE l.case_id = c.number ORDER BY b.id"
+        ),
+        "issues": joined(
+            "SELECT i.key || ' ' || i.summary AS t FROM bugs_issue i "
+            "JOIN bugs_issue_cases l ON l.issue_id = i.key WHERE l.case_id = c.number ORDER BY i.key"
+        ),
+        "account": "c.account",
+        "owner": "c.owner",
+        "product": "c.product",
+        "group_name": "(SELECT d.group_name FROM cases_detail d WHERE d.case_id = c.number AND d.removed_at IS NULL)",
+        "description": "c.description",
+        "jira_comments": joined(
+            "SELECT m.body AS t FROM cards_cardcomment m JOIN cards_card k ON m.card_id = k.key "
+            f"WHERE {active_card} AND m.removed_at IS NULL ORDER BY m.created_at DESC"
+        ),
+        "portal_comments": joined(
+            "SELECT m.body AS t FROM cases_casecomment m "
+            "WHERE m.case_id = c.number AND m.removed_at IS NULL ORDER BY m.created_at DESC"
+        ),
+    }
+    selected = ", ".join(clean(columns[name]) for name in NAMES)
+    return f"SELECT c.number, {selected} FROM cases_case c WHERE c.number IN ({numbers})"
+
+
+# Cases per statement: one statement's comments of a few hundred cases stay a few MB in memory.
+REINDEX_BATCH = 500
+
+
+def reindex(*, numbers: Iterable[str | None]) -> int:
+    """Make the index rows of these cases what the database says now (a case that is gone loses its row).
+    Set-based, REINDEX_BATCH cases a statement. Returns how many cases were indexed."""
+    wanted = sorted({n for n in numbers if n})
+    if not _postgres():
+        # The FTS5 rowid is the case number: only numbers of digits (all the portal's) can be indexed.
+        wanted = [n for n in wanted if n.isdigit()]
+    done = 0
+    source = _source_sql()
+    if _postgres():
+        delete = f"DELETE FROM {TABLE} WHERE number IN (SELECT jsonb_array_elements_text(%s::jsonb))"
+        insert = f"INSERT INTO {TABLE} (number, {', '.join(NAMES)}) {source}"
+    else:
+        delete = f"DELETE FROM {TABLE} WHERE rowid IN (SELECT CAST(value AS INTEGER) FROM json_each(%s))"
+        insert = (
+            f"INSERT INTO {TABLE} (rowid, number, {', '.join(NAMES)}) "
+            f"SELECT CAST(s.number AS INTEGER), s.* FROM ({source}) s"
+        )
+    with transaction.atomic(), connection.cursor() as cursor:
+        for batch in chunks(wanted, REINDEX_BATCH):
+            given = json.dumps(batch)
+            cursor.execute(delete, [given])
+            cursor.execute(insert, [given])
+            done += cursor.rowcount
+    return done
