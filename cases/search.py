@@ -12,7 +12,7 @@ cases/0007_search). Callers use three reads and one write:
 - reindex(numbers): the sync services call it with the cases whose text they changed, in bulk.
 
 A user's words are never passed to the search syntax as typed: each word (letters and digits) becomes a
-quoted term, prefix-matched from MIN_PREFIX characters, all of them required.
+quoted term, prefix-matched from MIN_PREFIX characters, all of them required (see terms()).
 """
 
 from __future__ import annotations
@@ -59,17 +59,32 @@ WORD = re.compile(r"[^\W_]+")
 MARKED = re.compile(f"{START}([^{START}{END}]*){END}")
 
 
-def terms(q: str) -> list[str]:
-    """The words of a search, lower-cased, duplicates dropped, at most MAX_TERMS."""
-    return list(dict.fromkeys(w.lower() for w in WORD.findall(q)))[:MAX_TERMS]
+def terms(q: str) -> list[tuple[str, ...]]:
+    """The terms of a search: each space-separated part's words (letters and digits), lower-cased. Words joined
+    by punctuation are one phrase: `T5G-123` and `ocp-4.14` are found as written, not as words anywhere.
+    Duplicates dropped, at most MAX_TERMS words in all."""
+    out, count = [], 0
+    for part in q.split():
+        words = tuple(w.lower() for w in WORD.findall(part))[: MAX_TERMS - count]
+        if words and words not in out:
+            out.append(words)
+            count += len(words)
+    return out
 
 
-def _fts5_query(words: list[str]) -> str:
-    return " ".join(f'"{w}"*' if len(w) >= MIN_PREFIX else f'"{w}"' for w in words)
+def _prefix(words: tuple[str, ...]) -> bool:
+    return len(words[-1]) >= MIN_PREFIX
 
 
-def _tsquery(words: list[str]) -> str:
-    return " & ".join(f"'{w}':*" if len(w) >= MIN_PREFIX else f"'{w}'" for w in words)
+def _fts5_query(phrases: list[tuple[str, ...]]) -> str:
+    return " ".join(f'"{" ".join(words)}"' + ("*" if _prefix(words) else "") for words in phrases)
+
+
+def _tsquery(phrases: list[tuple[str, ...]]) -> str:
+    def phrase(words: tuple[str, ...]) -> str:
+        return " <-> ".join(f"'{w}'" for w in words) + (":*" if _prefix(words) else "")
+
+    return " & ".join(f"({phrase(words)})" for words in phrases)
 
 
 def _postgres() -> bool:
@@ -83,7 +98,7 @@ def _match() -> tuple[str, str]:
     return f"{TABLE} WHERE {TABLE} MATCH %s", "number"
 
 
-def _query_param(words: list[str]) -> str:
+def _query_param(words: list[tuple[str, ...]]) -> str:
     return _tsquery(words) if _postgres() else _fts5_query(words)
 
 

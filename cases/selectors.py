@@ -228,10 +228,12 @@ def _page(selection: _Selection, *, query: CaseQuery, total: int | None) -> Case
 
 
 def best_first(*, q: str, numbers: list[str]) -> list[str]:
-    """`numbers` (cases matching `q`) best match first; a case found by its number or card key rather than by
-    its words leads; ties keep their order in `numbers`."""
+    """`numbers` (cases matching `q`) best match first: a case whose number holds `q` or whose card `q` names
+    leads (people paste them), then by the search's relevance; ties keep their order in `numbers`."""
     scores = search.scores(q)
-    return sorted(numbers, key=lambda n: -scores.get(n, float("inf")))
+    q = q.strip()
+    named = set(Card.objects.filter(key=q.upper(), case_id__isnull=False).values_list("case_id", flat=True))
+    return sorted(numbers, key=lambda n: (q not in n and n not in named, -scores.get(n, 0.0)))
 
 
 def latest_comments(*, card_keys: list[str]) -> dict[str, dict]:
