@@ -152,9 +152,11 @@ def snippets(q: str, *, numbers: list[str]) -> dict[str, Snippet]:
     query = _query_param(words)
     if _postgres():
         options = f"StartSel={START}, StopSel={END}, MaxWords=18, MinWords=8, MaxFragments=1, FragmentDelimiter=…"
+        # The summary is shown whole, its words marked, in place of the plain one.
+        whole = f"StartSel={START}, StopSel={END}, HighlightAll=true"
         parts = [
             f"CASE WHEN to_tsvector('simple', {name}) @@ q.query "
-            f"THEN ts_headline('simple', {name}, q.query, '{options}') END"
+            f"THEN ts_headline('simple', {name}, q.query, '{whole if name == 'summary' else options}') END"
             for name in NAMES
         ]
         sql = (
@@ -163,7 +165,11 @@ def snippets(q: str, *, numbers: list[str]) -> dict[str, Snippet]:
         )
         params = [query, list(numbers)]
     else:
-        parts = [f"snippet({TABLE}, {i + 1}, '{START}', '{END}', '…', {SNIPPET_TOKENS})" for i in range(len(NAMES))]
+        # The summary is shown whole (up to FTS5's 64 tokens), its words marked, in place of the plain one.
+        parts = [
+            f"snippet({TABLE}, {i + 1}, '{START}', '{END}', '…', {64 if name == 'summary' else SNIPPET_TOKENS})"
+            for i, name in enumerate(NAMES)
+        ]
         sql = (
             f"SELECT number, {', '.join(parts)} FROM {TABLE} WHERE {TABLE} MATCH %s "
             f"AND rowid IN (SELECT CAST(value AS INTEGER) FROM json_each(%s))"
