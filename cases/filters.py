@@ -102,7 +102,10 @@ def search_q(q: str) -> Q:
     """The full-text index (cases.search) has every word of `q`, or `q` is part of the case number or its card's
     key: people paste `03412345` or `T5G-123`, and a part of one is no word."""
     q = q.strip()
-    wanted = Q(number__icontains=q) | Q(number__in=_cards().filter(key__icontains=q).values("case_id"))
+    wanted = Q(pk__in=[])
+    if " " not in q and any(c.isdigit() for c in q):
+        # Only what could be part of a number or key: each is a scan of every case or card (words are not).
+        wanted |= Q(number__icontains=q) | Q(number__in=_cards().filter(key__icontains=q).values("case_id"))
     if (words := search.matching(q)) is not None:
         wanted |= Q(number__in=words)
     return wanted

@@ -27,7 +27,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from t5g.clients.records import chunks
+from t5g.clients.records import CASE_NUMBER, chunks
 
 TABLE = "cases_search"
 # (column, what the snippet line calls it, FTS5 bm25 weight, PostgreSQL weight class). A word in the summary
@@ -95,7 +95,9 @@ def _match() -> tuple[str, str]:
     """(FROM and WHERE of the matching rows with one parameter: the query, the rows' case number)."""
     if _postgres():
         return f"{TABLE} WHERE document @@ to_tsquery('simple', %s)", "number"
-    return f"{TABLE} WHERE {TABLE} MATCH %s", "number"
+    # The number from the rowid: reading the stored column would read each matching row (at 10,000 cases a
+    # common word's 5,000 rows took longer than the search).
+    return f"{TABLE} WHERE {TABLE} MATCH %s", "printf('%%08d', rowid)"
 
 
 def _query_param(words: list[tuple[str, ...]]) -> str:
@@ -151,35 +153,46 @@ def snippets(q: str, *, numbers: list[str]) -> dict[str, Snippet]:
         return {}
     query = _query_param(words)
     if _postgres():
-        options = f"StartSel={START}, StopSel={END}, MaxWords=18, MinWords=8, MaxFragments=1, FragmentDelimiter=…"
-        # The summary is shown whole, its words marked, in place of the plain one.
-        whole = f"StartSel={START}, StopSel={END}, HighlightAll=true"
-        parts = [
-            f"CASE WHEN to_tsvector('simple', {name}) @@ q.query "
-            f"THEN ts_headline('simple', {name}, q.query, '{whole if name == 'summary' else options}') END"
-            for name in NAMES
-        ]
-        sql = (
-            f"SELECT number, {', '.join(parts)} FROM {TABLE}, (SELECT to_tsquery('simple', %s) AS query) q "
-            f"WHERE document @@ q.query AND number = ANY(%s)"
-        )
-        params = [query, list(numbers)]
-    else:
-        # The summary is shown whole (up to FTS5's 64 tokens), its words marked, in place of the plain one.
-        parts = [
-            f"snippet({TABLE}, {i + 1}, '{START}', '{END}', '…', {64 if name == 'summary' else SNIPPET_TOKENS})"
-            for i, name in enumerate(NAMES)
-        ]
-        sql = (
-            f"SELECT number, {', '.join(parts)} FROM {TABLE} WHERE {TABLE} MATCH %s "
-            f"AND rowid IN (SELECT CAST(value AS INTEGER) FROM json_each(%s))"
-        )
-        params = [query, json.dumps([n for n in numbers if n.isdigit()])]
+        return _headlines(query, numbers)
+    rowids = json.dumps([int(n) for n in numbers if CASE_NUMBER.match(n)])
+    # Each column's snippet; the summary whole (up to FTS5's 64 tokens), as it is shown in place of the plain one.
+    parts = [
+        f"snippet({TABLE}, {i}, '{START}', '{END}', '…', {64 if name == 'summary' else SNIPPET_TOKENS})"
+        for i, name in enumerate(NAMES, start=1)
+    ]
+    # "+rowid": the rows are picked from the matches, not matched one rowid at a time (FTS5 would run the whole
+    # query again per row: 18 ms instead of 0.5 for a page of 50 at 10,000 cases).
+    sql = (
+        f"SELECT printf('%%08d', rowid), {', '.join(parts)} FROM {TABLE} "
+        f"WHERE {TABLE} MATCH %s AND +rowid IN (SELECT value FROM json_each(%s))"
+    )
+    return _first_marked(sql, [query, rowids])
+
+
+def _headlines(query: str, numbers: list[str]) -> dict[str, Snippet]:
+    """snippets() on PostgreSQL: ts_headline of the first column (in COLUMNS order) that matches."""
+    options = f"StartSel={START}, StopSel={END}, MaxWords=18, MinWords=8, MaxFragments=1, FragmentDelimiter=…"
+    # The summary is shown whole, its words marked, in place of the plain one.
+    whole = f"StartSel={START}, StopSel={END}, HighlightAll=true"
+    parts = [
+        f"CASE WHEN to_tsvector('simple', {name}) @@ q.query "
+        f"THEN ts_headline('simple', {name}, q.query, '{whole if name == 'summary' else options}') END"
+        for name in NAMES
+    ]
+    sql = (
+        f"SELECT number, {', '.join(parts)} FROM {TABLE}, (SELECT to_tsquery('simple', %s) AS query) q "
+        f"WHERE document @@ q.query AND number = ANY(%s)"
+    )
+    return _first_marked(sql, [query, list(numbers)])
+
+
+def _first_marked(sql: str, params: list) -> dict[str, Snippet]:
+    """Run `sql` (rows of a case number and a snippet per column, in COLUMNS order): each case's first snippet
+    with a marker (a column without the words gives its opening text, or NULL)."""
     found = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for number, *texts in cursor.fetchall():
-            # FTS5 gives every column's opening when it has no match there: the first with a marker is the match.
             for (_, label, _, _), text in zip(COLUMNS, texts, strict=True):
                 if text and START in text:
                     found[number] = Snippet(label, marked(text))
@@ -249,8 +262,8 @@ def reindex(*, numbers: Iterable[str | None]) -> int:
     Set-based, REINDEX_BATCH cases a statement. Returns how many cases were indexed."""
     wanted = sorted({n for n in numbers if n})
     if not _postgres():
-        # The FTS5 rowid is the case number: only numbers of digits (all the portal's) can be indexed.
-        wanted = [n for n in wanted if n.isdigit()]
+        # The FTS5 rowid is the case number: only the portal's eight-digit numbers (all there are) are indexed.
+        wanted = [n for n in wanted if CASE_NUMBER.match(n)]
     done = 0
     source = _source_sql()
     if _postgres():
