@@ -196,8 +196,8 @@ class CasePage(Page):
 def case_page(*, query: CaseQuery, total: int | None = None) -> CasePage:
     """One page of case_rows() (a page past the end shows the last one). Each row also has
     latest_comment (a dict: created_at, author, body (at most COMMENT_PREVIEW characters)) or None,
-    sla_class ("sla-warning", "sla-alert" or "") and, for a search, match (a cases.search.Snippet or None). Five queries however many rows, four with `total`
-    (from facets())."""
+    sla_class ("sla-warning", "sla-alert" or "") and, for a search, match (a cases.search.Snippet or None).
+    Five queries however many rows, four with `total` (from facets()); a search adds two."""
     return _page(_selection(query=query), query=query, total=total)
 
 
