@@ -69,7 +69,7 @@ class CaseQuery:
         out: list[tuple[str, str]] = []
         for name in PARAMS:
             value = getattr(self, name)
-            if value == getattr(DEFAULT_QUERY, name):
+            if value == (self.default_sort if name == "sort" else getattr(DEFAULT_QUERY, name)):
                 continue
             if name in MULTI:
                 out += [(name, str(v)) for v in value]
@@ -99,6 +99,11 @@ class CaseQuery:
     def sorted_by(self, column: str) -> str:
         """The query string sorting by `column`: ascending, or descending when it is already ascending."""
         return self.querystring(sort=f"-{column}" if self.sort == column else column)
+
+    @property
+    def default_sort(self) -> str:
+        """The order when the URL names none: best match first for a search."""
+        return RANK if self.q else DEFAULT_SORT
 
     @property
     def filters(self) -> CaseQuery:

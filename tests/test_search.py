@@ -119,8 +119,8 @@ def test_it_puts_the_best_match_first_unless_a_sort_is_chosen(synced, user_clien
     sync("cases", full=False)
     assert found(user_client, secret) == [low, urgent]
     assert found(user_client, secret, sort="severity") == [urgent, low]
-    # The order is in the URL, as every other sort.
-    assert "sort=rank" in user_client.get(URL, {"q": secret}).content.decode()
+    # Chosen in the URL as any other sort: the severity column's link names it.
+    assert f"?q={secret}&amp;sort=severity" in user_client.get(URL, {"q": secret}).content.decode()
 
 
 def test_it_composes_the_search_with_facets(synced, user_client):

@@ -18,7 +18,7 @@ def search(page, words: str) -> None:
     page.goto("/cases/?view=all")
     page.get_by_label("Search").fill(words)
     page.get_by_label("Search").press("Enter")
-    expect(page).to_have_url(f"/cases/?view=all&q={words}&sort=rank")
+    expect(page).to_have_url(f"/cases/?view=all&q={words}")
 
 
 def test_it_finds_cases_by_a_word_in_a_jira_comment_or_a_linked_bug_title_and_marks_it(member_page, stack, orm):
