@@ -99,13 +99,13 @@ def _days_open(now: datetime):
 
 
 def search_q(q: str) -> Q:
-    """The full-text index (cases.search) has every word of `q`, or `q` is part of the case number or its card's
-    key: people paste `03412345` or `T5G-123`, and a part of one is no word."""
+    """The full-text index (cases.search) has every word of `q`: summaries, comments, bug titles, the case number
+    and card key (a pasted `03412345`, `T5G-123`, or their start). Seven digits are also the
+    case with that number (a spreadsheet drops the leading zero)."""
     q = q.strip()
     wanted = Q(pk__in=[])
-    if " " not in q and any(c.isdigit() for c in q):
-        # Only what could be part of a number or key: each is a scan of every case or card (words are not).
-        wanted |= Q(number__icontains=q) | Q(number__in=_cards().filter(key__icontains=q).values("case_id"))
+    if q.isdigit() and len(q) == 7:
+        wanted |= Q(number=q.zfill(8))
     if (words := search.matching(q)) is not None:
         wanted |= Q(number__in=words)
     return wanted

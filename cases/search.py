@@ -46,6 +46,8 @@ COLUMNS = (
     ("portal_comments", "portal comment", 1.0, "D"),
 )
 NAMES = [name for name, *_ in COLUMNS]
+# The case number is indexed too (before COLUMNS): a pasted number, or its first digits, finds the case.
+NUMBER_WEIGHT = 20.0
 # Comments are kept newest first up to this many characters per case and kind: a case with pasted logs
 # would otherwise index megabytes, and PostgreSQL refuses a tsvector over 1 MB.
 MAX_TEXT = 200_000
@@ -124,7 +126,7 @@ def scores(q: str) -> dict[str, float]:
         score = "ts_rank_cd(document, to_tsquery('simple', %s))"
         params = [_query_param(words)] * 2
     else:
-        weights = ", ".join(["0"] + [str(w) for _, _, w, _ in COLUMNS])  # the number column is not indexed
+        weights = ", ".join([str(NUMBER_WEIGHT)] + [str(w) for _, _, w, _ in COLUMNS])
         score = f"-bm25({TABLE}, {weights})"
         params = [_query_param(words)]
     with connection.cursor() as cursor:

@@ -152,10 +152,13 @@ def test_it_updates_the_index_when_a_sync_changes_or_removes_a_comment(synced, u
     assert found(user_client, new) == []
 
 
-def test_it_still_finds_cases_by_a_part_of_their_number_or_card_key(synced, user_client):
+def test_it_finds_cases_by_their_number_or_card_key_or_the_start_of_either(synced, user_client):
     card = a_card_of_a_case()
-    assert card.case_id in found(user_client, card.case_id[2:])
-    assert card.case_id in found(user_client, card.key)
+    assert found(user_client, card.case_id) == [card.case_id]
+    assert found(user_client, card.case_id.lstrip("0")) == [card.case_id]  # as a spreadsheet shows it
+    assert found(user_client, card.key)[0] == card.case_id
+    assert card.case_id in found(user_client, card.case_id[:6], per=200)
+    assert card.case_id in found(user_client, card.key[:-1], per=200)
 
 
 def test_it_keeps_hostile_text_inert_in_the_snippet(synced, user_client):

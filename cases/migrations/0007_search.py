@@ -5,7 +5,7 @@ from django.db import migrations
 
 FTS5 = """
 CREATE VIRTUAL TABLE cases_search USING fts5(
-    number UNINDEXED, summary, card, bugs, issues, account, owner, product, group_name, description,
+    number, summary, card, bugs, issues, account, owner, product, group_name, description,
     jira_comments, portal_comments,
     tokenize = 'unicode61 remove_diacritics 2'
 )
@@ -19,7 +19,7 @@ CREATE TABLE cases_search (
     owner text NOT NULL, product text NOT NULL, group_name text NOT NULL, description text NOT NULL,
     jira_comments text NOT NULL, portal_comments text NOT NULL,
     document tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('simple', summary), 'A')
+        setweight(to_tsvector('simple', number || ' ' || summary), 'A')
         || setweight(to_tsvector('simple', card || ' ' || bugs || ' ' || issues), 'B')
         || setweight(to_tsvector('simple', account || ' ' || owner || ' ' || product || ' ' || group_name), 'C')
         || setweight(to_tsvector('simple', description || ' ' || jira_comments || ' ' || portal_comments), 'D')
