@@ -61,8 +61,10 @@ FEW = 10_000
 @dataclass
 class _Selection:
     qs: QuerySet[Case]
-    # For a costly filter matching few cases: each case's (severity, product, account), to count in Python.
+    # For a costly filter matching few cases: each case's (severity, product, account), to count in Python,
+    # and their numbers, in the same order.
     rows: list[tuple[int, str, str]] | None = None
+    numbers: list[str] = field(default_factory=list)
 
 
 def _selection(*, query: CaseQuery) -> _Selection:
@@ -72,7 +74,8 @@ def _selection(*, query: CaseQuery) -> _Selection:
         found = list(qs.values_list("number", "severity", "product", "account")[: FEW + 1])
         if len(found) <= FEW:
             numbers = [number for number, *_ in found]
-            return _Selection(Case.objects.filter(number_in(numbers)).order_by(), [tuple(rest) for _, *rest in found])
+            rows = [tuple(rest) for _, *rest in found]
+            return _Selection(Case.objects.filter(number_in(numbers)).order_by(), rows, numbers)
     return _Selection(qs)
 
 
@@ -208,12 +211,13 @@ def _page(selection: _Selection, *, query: CaseQuery, total: int | None) -> Case
     number = min(query.page, max(1, ceil(total / query.per)))
     offset = (number - 1) * query.per
     # The page's case numbers first, from case columns and flags alone; then only those rows joined.
-    in_order = ordered(qs, sort=query.sort, now=timezone.now()).values_list("number", flat=True)
     if query.q and sort_column(query.sort)[0] == RANK and selection.rows is not None:
-        numbers = best_first(q=query.q, numbers=list(in_order))[offset : offset + query.per]
+        severities = {n: row[0] for n, row in zip(selection.numbers, selection.rows, strict=True)}
+        numbers = best_first(q=query.q, severities=severities)[offset : offset + query.per]
     else:
         # More than FEW matches (a word in most cases) keep the default order: ranking them all costs more
         # than it tells.
+        in_order = ordered(qs, sort=query.sort, now=timezone.now()).values_list("number", flat=True)
         numbers = list(in_order[offset : offset + query.per])
     found = {row.number: row for row in with_columns(Case.objects.filter(number__in=numbers))}
     rows = [found[n] for n in numbers if n in found]
@@ -227,13 +231,15 @@ def _page(selection: _Selection, *, query: CaseQuery, total: int | None) -> Case
     return CasePage(rows=rows, total=total, number=number, per=query.per)
 
 
-def best_first(*, q: str, numbers: list[str]) -> list[str]:
-    """`numbers` (cases matching `q`) best match first: a case whose number holds `q` or whose card `q` names
-    leads (people paste them), then by the search's relevance; ties keep their order in `numbers`."""
-    scores = search.scores(q)
+def best_first(*, q: str, severities: dict[str, int]) -> list[str]:
+    """The cases matching `q` (number -> severity) best match first: a case whose number holds `q` or whose card
+    `q` names leads (people paste them), then by the search's relevance, then by severity and number. In Python:
+    the candidates are at most FEW, and SQL would sort them all again by its own default order (40 ms of a
+    search of 10,000 cases at 100,000)."""
+    scores = search.scores(q, numbers=list(severities))
     q = q.strip()
     named = set(Card.objects.filter(key=q.upper(), case_id__isnull=False).values_list("case_id", flat=True))
-    return sorted(numbers, key=lambda n: (q not in n and n not in named, -scores.get(n, 0.0)))
+    return sorted(severities, key=lambda n: (q not in n and n not in named, -scores.get(n, 0.0), severities[n], n))
 
 
 def latest_comments(*, card_keys: list[str]) -> dict[str, dict]:
