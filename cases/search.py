@@ -75,7 +75,8 @@ def terms(q: str) -> list[tuple[str, ...]]:
 
 
 def _prefix(words: tuple[str, ...]) -> bool:
-    return len(words[-1]) >= MIN_PREFIX
+    # A phrase's last word is a prefix however short: `T5G-12` is the start of `T5G-123`.
+    return len(words) > 1 or len(words[-1]) >= MIN_PREFIX
 
 
 def _fts5_query(phrases: list[tuple[str, ...]]) -> str:
@@ -185,7 +186,7 @@ def _headlines(query: str, numbers: list[str]) -> dict[str, Snippet]:
     # The summary is shown whole, its words marked, in place of the plain one.
     whole = f"StartSel={START}, StopSel={END}, HighlightAll=true"
     parts = [
-        f"CASE WHEN to_tsvector('simple', {name}) @@ q.query "
+        f"CASE WHEN to_tsvector('simple', regexp_replace({name}, '[^[:alnum:]]+', ' ', 'g')) @@ q.query "
         f"THEN ts_headline('simple', {name}, q.query, '{whole if name == 'summary' else options}') END"
         for name in NAMES
     ]

@@ -327,9 +327,10 @@ PAGES = [
     ("account page", "/accounts/{account}/"),
     ("engineer page", "/engineers/{engineer}/"),
     ("API cases", "/api/cases/"),
-    # Search (cases.search): a word of the sandbox's comments (thousands of cases at 100,000), two words, a
-    # bug's number (in its cases' bug titles), a case number.
-    ("search: a word in comments", "/cases/?view=all&q=sosreport"),
+    # Search (cases.search): a word of the sandbox's comments (in half of all cases), in the open cases and in
+    # all; two words; a bug's number (in its cases' bug titles); a case number.
+    ("search: a word in comments", "/cases/?q=sosreport"),
+    ("search: a word in comments, all cases", "/cases/?view=all&q=sosreport"),
     ("search: two words", "/cases/?q=kernel+panic"),
     ("search: a bug number", "/cases/?view=all&q={bug}"),
     ("search: a case number", "/cases/?view=all&q={case}"),

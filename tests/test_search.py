@@ -158,6 +158,8 @@ def test_it_finds_cases_by_their_number_or_card_key_or_the_start_of_either(synce
     assert found(user_client, card.case_id.lstrip("0")) == [card.case_id]  # as a spreadsheet shows it
     assert found(user_client, card.key)[0] == card.case_id
     assert card.case_id in found(user_client, card.case_id[:6], per=200)
+    # The start of a key: KNIECO-12 finds KNIECO-123.
+    card = Card.objects.filter(active=True, case__isnull=False, key__regex=r"-\d{3}$").order_by("key").first()
     assert card.case_id in found(user_client, card.key[:-1], per=200)
 
 

@@ -12,18 +12,22 @@ CREATE VIRTUAL TABLE cases_search USING fts5(
 """
 
 # 'simple': words as written, no stemming, as FTS5's unicode61 does: both databases find the same cases.
-POSTGRES = """
+# Words are letters and digits (cases.search.terms): PostgreSQL's parser would read `KNIECO-1` as `knieco`, `-1`.
+WORDS = "to_tsvector('simple', regexp_replace({}, '[^[:alnum:]]+', ' ', 'g'))"
+WEIGHTED = [
+    ("number || ' ' || summary", "A"),
+    ("card || ' ' || bugs || ' ' || issues", "B"),
+    ("account || ' ' || owner || ' ' || product || ' ' || group_name", "C"),
+    ("description || ' ' || jira_comments || ' ' || portal_comments", "D"),
+]
+DOCUMENT = " || ".join(f"setweight({WORDS.format(columns)}, '{weight}')" for columns, weight in WEIGHTED)
+POSTGRES = f"""
 CREATE TABLE cases_search (
     number varchar(20) PRIMARY KEY,
     summary text NOT NULL, card text NOT NULL, bugs text NOT NULL, issues text NOT NULL, account text NOT NULL,
     owner text NOT NULL, product text NOT NULL, group_name text NOT NULL, description text NOT NULL,
     jira_comments text NOT NULL, portal_comments text NOT NULL,
-    document tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('simple', number || ' ' || summary), 'A')
-        || setweight(to_tsvector('simple', card || ' ' || bugs || ' ' || issues), 'B')
-        || setweight(to_tsvector('simple', account || ' ' || owner || ' ' || product || ' ' || group_name), 'C')
-        || setweight(to_tsvector('simple', description || ' ' || jira_comments || ' ' || portal_comments), 'D')
-    ) STORED
+    document tsvector GENERATED ALWAYS AS ({DOCUMENT}) STORED
 )
 """
 POSTGRES_INDEX = "CREATE INDEX cases_search_document ON cases_search USING gin (document)"
