@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -158,10 +159,29 @@ def sync_issues(
         with transaction.atomic():
             written = upsert(Issue, rows, run=run, dry_run=dry_run)
             if not dry_run:
-                relinked = link_issues(keys_by_case)
-                # The index holds each case's JIRA issue titles.
-                retitled = Issue.cases.through.objects.filter(issue_id__in=written).values_list("case_id", flat=True)
-                search.reindex(numbers=[*relinked, *retitled])
+                search.reindex(numbers=link_issues(keys_by_case))
+                reindex_linked(written)
                 mark_links_read(seen)
             clear_failures(run, list(keys_by_case), dry_run=dry_run)
         report(min(len(numbers), (count + 1) * 100), len(numbers), "JIRA issues of cases")
+
+
+def reread_issues(
+    *, run: SyncRun, keys: Iterable[str] = (), full: bool = False, since: datetime | None = None,
+    dry_run: bool = False, progress: Progress = no_progress,
+) -> None:  # fmt: skip
+    """The linked JIRA issues JIRA's webhooks named (t5g/sync/hooks.py), read by key and stored as the issues
+    sync stores them. Only issues T5G already holds: which cases link an issue is the portal's to say."""
+    wanted = sorted(set(Issue.objects.filter(pk__in=list(keys)).values_list("pk", flat=True)))
+    reader = IssueReader()
+    found, _missing = reader.read(wanted)  # one missing is left for the issues sync, which knows its cases
+    rows = parse_all(found, partial(parse_issue, fields=reader.fields), run=run, what="issues")
+    written = upsert(Issue, rows, run=run, dry_run=dry_run)
+    if not dry_run:
+        reindex_linked(written)
+    progress(len(wanted), len(wanted), "JIRA issues")
+
+
+def reindex_linked(keys: list[str]) -> None:
+    """The search index holds each case's JIRA issue titles: the cases linking these issues are indexed again."""
+    search.reindex(numbers=Issue.cases.through.objects.filter(issue_id__in=keys).values_list("case_id", flat=True))
