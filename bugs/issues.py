@@ -157,10 +157,11 @@ def sync_issues(
         keys_by_case = {n: [k for k in keys if k not in gone] for n, keys in keys_by_case.items()}
         rows = parse_all(found, partial(parse_issue, fields=reader.fields), run=run, what="issues")
         with transaction.atomic():
+            titles = stored_titles(rows)
             written = upsert(Issue, rows, run=run, dry_run=dry_run)
             if not dry_run:
                 search.reindex(numbers=link_issues(keys_by_case))
-                reindex_linked(written)
+                reindex_retitled(rows, titles=titles, written=written)
                 mark_links_read(seen)
             clear_failures(run, list(keys_by_case), dry_run=dry_run)
         report(min(len(numbers), (count + 1) * 100), len(numbers), "JIRA issues of cases")
@@ -176,12 +177,20 @@ def reread_issues(
     reader = IssueReader()
     found, _missing = reader.read(wanted)  # one missing is left for the issues sync, which knows its cases
     rows = parse_all(found, partial(parse_issue, fields=reader.fields), run=run, what="issues")
+    titles = stored_titles(rows)
     written = upsert(Issue, rows, run=run, dry_run=dry_run)
     if not dry_run:
-        reindex_linked(written)
+        reindex_retitled(rows, titles=titles, written=written)
     progress(len(wanted), len(wanted), "JIRA issues")
 
 
-def reindex_linked(keys: list[str]) -> None:
-    """The search index holds each case's JIRA issue titles: the cases linking these issues are indexed again."""
-    search.reindex(numbers=Issue.cases.through.objects.filter(issue_id__in=keys).values_list("case_id", flat=True))
+def stored_titles(rows: list[dict]) -> dict[str, str]:
+    return dict(Issue.objects.filter(pk__in=[r["key"] for r in rows]).values_list("pk", "summary"))
+
+
+def reindex_retitled(rows: list[dict], *, titles: dict[str, str], written: list[str]) -> None:
+    """The search index holds each case's JIRA issue titles: the cases linking an issue whose title changed are
+    indexed again (not those of every issue written: most changes are of status or fields not indexed)."""
+    written = set(written)
+    retitled = [r["key"] for r in rows if r["key"] in written and r["summary"] != titles.get(r["key"])]
+    search.reindex(numbers=Issue.cases.through.objects.filter(issue_id__in=retitled).values_list("case_id", flat=True))
