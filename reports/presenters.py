@@ -66,14 +66,15 @@ def home_content() -> str:
     since = timezone.now() - timedelta(days=NEW_CASE_DAYS)
     cases, total = new_cases(since=since, limit=NEW_CASE_LIMIT)
     counts = active_status_counts()
-    statuses = [label for _, label in InternalStatus.choices]
+    # Open work only: Done would dwarf every open status (it is given as a number beside the chart).
+    statuses = [label for _, label in InternalStatus.choices if label != InternalStatus.DONE]
     chart = {
         "type": "bar",
         "data": {
             "labels": statuses,
             "datasets": [{"label": "Cards", "data": [counts.get(s, 0) for s in statuses]}],
         },
-        "options": {"plugins": {"legend": {"display": False}}},
+        "options": {"plugins": {"legend": {"display": False}}, "scales": charts.COUNT_AXIS},
     }
     return render_to_string(
         "reports/home_content.html",
@@ -83,6 +84,7 @@ def home_content() -> str:
             "since": since.date(),
             "days": NEW_CASE_DAYS,
             "chart": chart,
+            "done": counts.get(InternalStatus.DONE, 0),
             "unmapped": counts.get("", 0),
         },
     )

@@ -34,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/home.html",
-        {"content": content, "degraded": degraded, "freshness": source_freshness(failing_records=True)},
+        {"content": content, "degraded": degraded, "freshness": source_freshness(failing_records=True, upcoming=True)},
     )
 
 

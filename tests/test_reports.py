@@ -93,7 +93,13 @@ def test_it_shows_an_account_s_open_cases_cards_stats_and_bugs(client, acme):
     assert 'href="/cases/?view=open&amp;account=Acme+Telco">2</a>' in page
     assert 'href="/cases/?severity=1&amp;severity=2&amp;account=Acme+Telco">1</a>' in page
     history = chart(page, "scope-history")
-    assert history["data"]["datasets"][0] == {"label": "Open cases", "data": [3, 2], "pointRadius": 0}
+    assert history["data"]["datasets"][0] == {
+        "label": "Open cases",
+        "data": [3, 2],
+        "pointRadius": 0,
+        "borderColor": "#4e79a7",
+        "backgroundColor": "#4e79a7",
+    }
     relief = chart(page, "account-relief-days")
     assert relief["type"] == "bar" and relief["data"]["datasets"][0]["data"] == [0, 2, 0, 0, 0, 0, 0]
     assert '<td class="num">1.5</td><td class="num">1.4</td>' in page  # mean and median

@@ -8,6 +8,7 @@ status: T5G's registrations in JIRA and the last call T5G received. remove: T5G'
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -53,10 +54,19 @@ class Command(BaseCommand):
             "--token-in-url", action="store_true",
             help="for JIRA Server before 10, which cannot sign: the secret goes in the URL",
         )  # fmt: skip
+        parser.add_argument("--wait", type=float, default=0, help="seconds to wait for JIRA to answer first")
 
-    def handle(self, *args, action: str, token_in_url: bool, **options):
+    def handle(self, *args, action: str, token_in_url: bool, wait: float, **options):
+        deadline = time.monotonic() + wait
         try:
-            client = jira_client()
+            while True:
+                try:
+                    client = jira_client()
+                    break
+                except UpstreamError:
+                    if time.monotonic() >= deadline:
+                        raise
+                    time.sleep(1)  # JIRA not answering yet (`make run` starts the sandbox beside T5G)
             getattr(self, action)(client, token_in_url=token_in_url)
         except ReadOnlyError as exc:
             raise CommandError("read-only mode (READ_ONLY): T5G changes nothing in JIRA, webhooks included") from exc
