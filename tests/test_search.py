@@ -17,6 +17,7 @@ from cards.models import Card
 from cases import search
 from cases.models import Case
 from t5g.sync.runner import run_job
+from tests.factories import make_case
 
 pytestmark = pytest.mark.django_db
 URL = reverse("cases")
@@ -182,3 +183,11 @@ def test_it_indexes_existing_cases_when_built_from_scratch(synced):
     numbers = list(Case.objects.values_list("number", flat=True))
     assert search.reindex(numbers=numbers) == len(numbers)
     assert search.reindex(numbers=["not-a-case"]) == 0
+
+
+@pytest.mark.parametrize(
+    "q", ['"unbalanced', "NEAR(a b) OR c*", "summary: x", "a & !b | c:*", "') OR 1=1 --", "*", "-", "é ü 日本"]
+)
+def test_it_reads_search_syntax_as_plain_words(user_client, q):
+    make_case("01000001", summary="near or summary")
+    assert user_client.get(URL, {"view": "all", "q": q}).status_code == 200
