@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from math import ceil
 
@@ -38,8 +38,9 @@ from t5g.paging import Page
 
 from . import search
 from .filters import NOT_DONE, Type, crit_sit_q, escalated_cases, escalated_q, filtered, ordered, with_columns
+from .filters import trends_cards as trends_cards  # re-exported: reports' trends layout shows the same cards
 from .models import Case, CaseComment, SlaPartner
-from .query import NO_CARD, PRIO_VALUES, RANK, STATUS_VALUES, UNMAPPED, CaseQuery, sort_column
+from .query import NO_CARD, PRIO_VALUES, RANK, STATUS_VALUES, UNMAPPED, CaseQuery
 
 # The accounts and products facets list this many values (the most frequent); the rest are counted.
 FACET_TOP = 30
@@ -70,7 +71,7 @@ class _Selection:
 def _selection(*, query: CaseQuery) -> _Selection:
     """filtered(), or, for a costly filter matching at most FEW cases, those cases by number."""
     qs = filtered(query=query)
-    if query.view == "trends" or any(getattr(query, name) for name in COSTLY):
+    if query.view in ("trends", "commented") or any(getattr(query, name) for name in COSTLY):
         found = list(qs.values_list("number", "severity", "product", "account")[: FEW + 1])
         if len(found) <= FEW:
             numbers = [number for number, *_ in found]
@@ -123,7 +124,21 @@ def facets_and_page(*, query: CaseQuery) -> tuple[dict, CasePage]:
     return counts, _page(selection, query=query, total=counts["total"])
 
 
+# Facets whose values combine with OR (severity=1&severity=2): each is counted without its own filter, so the
+# values not chosen keep their counts and stay there to add (AND across facets, as the filters apply).
+OR_FACETS = ("severity", "prio", "status", "product", "account")
+
+
 def _facets(selection: _Selection, *, query: CaseQuery) -> dict:
+    counts = _counts(selection)
+    for name in OR_FACETS:
+        if getattr(query, name):
+            # One more count per facet chosen from (usually one): the set without that facet's filter.
+            counts[name] = _counts(_selection(query=replace(query, **{name: ()})))[name]
+    return counts
+
+
+def _counts(selection: _Selection) -> dict:
     qs = selection.qs
     if selection.rows is None:
         severity = dict(qs.values_list("severity").annotate(n=Count("*")).values_list("severity", "n"))
@@ -211,7 +226,7 @@ def _page(selection: _Selection, *, query: CaseQuery, total: int | None) -> Case
     number = min(query.page, max(1, ceil(total / query.per)))
     offset = (number - 1) * query.per
     # The page's case numbers first, from case columns and flags alone; then only those rows joined.
-    if query.q and sort_column(query.sort)[0] == RANK and selection.rows is not None:
+    if query.q and query.sorts[0][0] == RANK and selection.rows is not None:
         severities = {n: row[0] for n, row in zip(selection.numbers, selection.rows, strict=True)}
         numbers = best_first(q=query.q, severities=severities)[offset : offset + query.per]
     else:

@@ -327,6 +327,10 @@ PAGES = [
     ("account page", "/accounts/{account}/"),
     ("engineer page", "/engineers/{engineer}/"),
     ("API cases", "/api/cases/"),
+    ("recently commented", "/cases/?view=commented"),
+    ("all cases by account, then longest open", "/cases/?view=all&sort=account,-days_open"),
+    ("all cards", "/updates/?scope=all"),
+    ("trends cards", "/updates/?scope=trends"),
     # Search (cases.search): a word of the sandbox's comments (in half of all cases), in the open cases and in
     # all; two words; a bug's number (in its cases' bug titles); a case number.
     ("search: a word in comments", "/cases/?q=sosreport"),
@@ -337,7 +341,8 @@ PAGES = [
 ]
 SEARCH_PAGES = {name for name, _ in PAGES if name.startswith("search")}
 # Pages that show one page of rows: their size must not grow with the number of cases.
-TABLE_PAGES = {"cases table", "all cases, longest open first", "urgent cases", "API cases"}
+TABLE_PAGES = {"cases table", "all cases, longest open first", "urgent cases", "API cases",
+               "all cases by account, then longest open"}  # fmt: skip
 PAGE_BYTES_SLACK = 1.25  # a table page may be this much bigger than at the smallest size (longer counts, names)
 WARM_REPEAT, COLD_REPEAT = 30, 10
 _first_bytes: dict[str, tuple[int, int, int]] = {}  # page -> (size, bytes, rows) of the reference measurement
