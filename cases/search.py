@@ -204,11 +204,25 @@ def _first_marked(sql: str, params: list) -> dict[str, Snippet]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for number, *texts in cursor.fetchall():
-            for (_, label, _, _), text in zip(COLUMNS, texts, strict=True):
+            for (name, label, _, _), text in zip(COLUMNS, texts, strict=True):
                 if text and START in text:
-                    found[number] = Snippet(label, marked(text))
+                    found[number] = Snippet(label, marked(text if name == "summary" else near_match(text)))
                     break
     return found
+
+
+# Characters of context kept before the first match: a compact row shows one line of a narrow column, and the
+# engines centre the fragment (the marked word fell past the cut in most rows at 1440 px, and at 24).
+LEAD = 12
+
+
+def near_match(text: str) -> str:
+    """`text` from a word boundary at most LEAD characters before its first match."""
+    first = text.index(START)
+    if first <= LEAD:
+        return text
+    start = text.find(" ", first - LEAD, first)
+    return "…" + text[start + 1 if start >= 0 else first :].lstrip("…")
 
 
 # --- the write -----------------------------------------------------------------------------------------------

@@ -83,7 +83,8 @@ def test_it_finds_a_case_by_a_word_only_in_its_portal_comments(synced, user_clie
     sync("cases", "details", full=False)
     assert found(user_client, secret) == [number]
     line = match_line(user_client, secret, number)
-    assert f"in portal comment: Customer attached <mark>{secret}</mark> logs." in line
+    assert line.startswith("in portal comment:")
+    assert f"attached <mark>{secret}</mark> logs." in line
 
 
 def test_it_finds_a_case_by_a_word_only_in_a_linked_bug_title(synced, user_client):
