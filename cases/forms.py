@@ -16,6 +16,7 @@ from .query import (
     MAX_SORTS,
     NO_CARD,
     PRIO_VALUES,
+    RANK,
     SORTS,
     TELCO_LEVELS,
     UNMAPPED,
@@ -142,7 +143,7 @@ class CaseQueryForm(forms.Form):
             opened_before=data.get("opened_before"),
             telco=tuple(data.get("telco") or ()),
             daily_telco=data.get("daily_telco") or "",
-            sort=data.get("sort") or DEFAULT_SORT,
+            sort=data.get("sort") or (RANK if data.get("q") else DEFAULT_SORT),
             page=data.get("page") or 1,
             per=data.get("per") or DEFAULT_PER,
         )
