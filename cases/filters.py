@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -19,6 +20,7 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -33,11 +35,13 @@ from django.db.models import Case as Switch
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from bugs.models import Issue
 from cards.models import Card, CardComment, InternalStatus
 from escalations.models import Escalation
 
+from . import search
 from .models import Case, Detail
-from .query import NO_CARD, UNMAPPED, CaseQuery, sort_keys
+from .query import NO_CARD, RANK, UNMAPPED, CaseQuery, sort_keys
 
 TRENDS_LABEL = "Trends"
 NOT_DONE = [s for s in InternalStatus.values if s != InternalStatus.DONE] + [""]
@@ -53,6 +57,23 @@ def _cards() -> QuerySet[Card]:
 
 def _card_cases(**lookups) -> QuerySet:
     return _cards().filter(**lookups).values("case_id")
+
+
+def labelled_cases(label: str) -> QuerySet:
+    """Cases whose card carries `label` exactly, not as a part of another label (the quotes of the JSON list's text,
+    as for the trends view)."""
+    return (
+        _cards()
+        .alias(label_text=Cast("labels", TextField()))
+        .filter(label_text__contains=f'"{label}"')
+        .values("case_id")
+    )
+
+
+def telco_cases(levels: tuple[int, ...]) -> QuerySet:
+    """Cases linked to a JIRA bug of one of these Telco priority levels (Issue.telco_priority)."""
+    links = Issue.cases.through.objects.filter(issue__telco_priority__in=levels, issue__removed_at__isnull=True)
+    return links.values("case_id")
 
 
 def trends_cards() -> QuerySet[Card]:
@@ -104,6 +125,19 @@ def _days_open(now: datetime):
     return ExpressionWrapper(end - F("created_at"), output_field=DurationField())
 
 
+def search_q(q: str) -> Q:
+    """The full-text index (cases.search) has every word of `q`: summaries, comments, bug titles, the case number
+    and card key (a pasted `03412345`, `T5G-123`, or their start). Seven digits are also the
+    case with that number (a spreadsheet drops the leading zero)."""
+    q = q.strip()
+    wanted = Q(pk__in=[])
+    if q.isdigit() and len(q) == 7:
+        wanted |= Q(number=q.zfill(8))
+    if (words := search.matching(q)) is not None:
+        wanted |= Q(number__in=words)
+    return wanted
+
+
 # --- the filters --------------------------------------------------------------------------------------------
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
@@ -123,15 +157,7 @@ def filtered(*, query: CaseQuery) -> QuerySet[Case]:
         recent = CardComment.objects.filter(created_at__gte=since, removed_at__isnull=True).values("card_id")
         qs = qs.filter(number__in=_cards().filter(key__in=recent).values("case_id"))
     if query.q:
-        q = query.q
-        on_card = _cards().filter(Q(key__icontains=q) | Q(assignee__icontains=q)).values("case_id")
-        qs = qs.filter(
-            Q(number__icontains=q)
-            | Q(summary__icontains=q)
-            | Q(account__icontains=q)
-            | Q(product__icontains=q)
-            | Q(number__in=on_card)
-        )
+        qs = qs.filter(search_q(query.q))
     if query.severity:
         qs = qs.filter(severity__in=query.severity)
     if query.prio:
@@ -163,6 +189,11 @@ def filtered(*, query: CaseQuery) -> QuerySet[Case]:
         qs = qs.filter(number__in=_card_cases(assignee__in=query.assignee))
     if query.closed_not_done:
         qs = qs.filter(status="Closed", number__in=_card_cases(status__in=NOT_DONE))
+    if query.telco:
+        qs = qs.filter(number__in=telco_cases(query.telco))
+    if query.daily_telco:
+        daily = Q(number__in=labelled_cases(settings.DAILY_TELCO_LABEL))
+        qs = qs.filter(daily if query.daily_telco == "yes" else ~daily)
     if query.opened_after:
         qs = qs.filter(created_at__gte=_start_of(query.opened_after))
     if query.opened_before:
@@ -175,7 +206,11 @@ def ordered(qs: QuerySet[Case], *, sort: str, now: datetime) -> QuerySet[Case]:
     """`qs` in the order `sort` asks for (CaseQuery.sort: columns, primary first). Only the sort's own columns
     are computed for every row. Ties end on severity (unless sorted by it) and the case number, so paging
     is stable."""
-    keys = sort_keys(sort)
+    # Best match first (RANK) needs the search's scores: cases.selectors orders by them, and severity here
+    # breaks their ties.
+    keys = [
+        ("severity", descending) if column == RANK else (column, descending) for column, descending in sort_keys(sort)
+    ]
     aliases, order = {}, []
     for i, (column, descending) in enumerate(keys):
         alias, expr, reverse = _sort_key(column, now=now, name=f"sort_{i}")
@@ -206,6 +241,11 @@ def _sort_key(column: str, *, now: datetime, name: str) -> tuple[dict, F, bool]:
         return {name: _prio_rank()}, F(name), False
     if column == "critsit":
         return {name: _flag(crit_sit_q())}, F(name), True
+    if column == "telco":
+        # The most urgent Telco priority among the case's linked JIRA bugs (P1 first); cases without one last.
+        links = Issue.cases.through.objects.filter(case_id=OuterRef("number"), issue__removed_at__isnull=True)
+        best = links.values("case_id").annotate(best=Min("issue__telco_priority")).values("best")
+        return {name: Subquery(best[:1])}, F(name), False
     if column in CARD_SORTS:
         # One value per case: the card the table shows.
         value = Subquery(_cards().filter(case_id=OuterRef("number")).values(CARD_SORTS[column])[:1])

@@ -26,18 +26,23 @@ UNMAPPED = "unmapped"
 STATUS_VALUES = (*InternalStatus.values, UNMAPPED, NO_CARD)
 
 SORTS = ("case", "severity", "prio", "critsit", "summary", "product", "account", "case_status", "status",
-         "assignee", "card", "days_open", "updated")  # fmt: skip
+         "assignee", "card", "days_open", "updated", "rank", "telco")  # fmt: skip
 # Other names a link may use for a column.
 SORT_ALIASES = {"number": "case", "crit_sit": "critsit", "internal_status": "status", "jira_card": "card",
                 "days": "days_open", "last_updated": "updated"}  # fmt: skip
 DEFAULT_SORT = "severity"
+# Best match first: the order of a search (q) given no sort; without q, the default order.
+RANK = "rank"
 # sort= is a comma-separated list of columns, the first the primary ("-severity,days_open"); a repeated
 # sort= parameter means the same. More keys than this add nothing a reader can follow.
 MAX_SORTS = 4
 # Parameter order of the canonical query string (cache keys, links).
 PARAMS = ("view", "days", "q", "severity", "prio", "critsit", "product", "account", "status", "case_status", "assignee",
-          "escalated", "closed_not_done", "opened_after", "opened_before", "sort", "page", "per")  # fmt: skip
-MULTI = ("severity", "prio", "product", "account", "status", "case_status", "assignee")
+          "escalated", "closed_not_done", "opened_after", "opened_before", "telco", "daily_telco",
+          "sort", "page", "per")  # fmt: skip
+MULTI = ("severity", "prio", "product", "account", "status", "case_status", "assignee", "telco")
+# Telco priority levels a URL may ask for (telco=1 is P1): Telco:Priority-1 … -99 (bugs.issues.TELCO_PRIORITY).
+TELCO_LEVELS = range(1, 100)
 # What selects rows, as opposed to how they are shown.
 NOT_FILTERS = ("sort", "page", "per")
 
@@ -61,6 +66,8 @@ class CaseQuery:
     closed_not_done: bool = False
     opened_after: date | None = None
     opened_before: date | None = None
+    telco: tuple[int, ...] = ()  # Telco priority levels of a linked JIRA bug (1 = P1)
+    daily_telco: str = ""  # "yes", "no" or "": the card carries settings.DAILY_TELCO_LABEL
     sort: str = DEFAULT_SORT  # names of SORTS, comma-separated, each with "-" in front for descending
     page: int = 1
     per: int = DEFAULT_PER
@@ -74,7 +81,9 @@ class CaseQuery:
         out: list[tuple[str, str]] = []
         for name in PARAMS:
             value = getattr(self, name)
-            if value == getattr(DEFAULT_QUERY, name) or (name == "days" and self.view != "commented"):
+            if value == (self.default_sort if name == "sort" else getattr(DEFAULT_QUERY, name)) or (
+                name == "days" and self.view != "commented"
+            ):
                 continue
             if name in MULTI:
                 out += [(name, str(v)) for v in value]
@@ -123,6 +132,11 @@ class CaseQuery:
             # At the most keys already, the new one takes the last one's place: the primary sorts stay.
             keys = [*keys[: MAX_SORTS - 1], (column, False)]
         return self.querystring(sort=join_sorts(keys))
+
+    @property
+    def default_sort(self) -> str:
+        """The order when the URL names none: best match first for a search."""
+        return RANK if self.q else DEFAULT_SORT
 
     @property
     def filters(self) -> CaseQuery:

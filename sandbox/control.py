@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from . import idp, idp_shapes, mirror
 from .http import Request, Router, json_response
+from .jira_schema import CUSTOM_BY_NAME
 from .world import World
 
 if TYPE_CHECKING:
@@ -166,6 +167,49 @@ def router(app: App) -> Router:
             return json_response({"error": 'expected an existing issue key and {"body": "..."}'}, 400)
         comment = world.add_issue_comment(key, body["body"], author=str(body.get("author") or ""))
         return json_response({"id": comment.id, "key": key}, 201)
+
+    # A JIRA issue whose screens lack some custom fields (by name, e.g. "Private Keywords"): the field is no longer
+    # in its `fields` and writes to it are refused. {"fields": []} shows them all again.
+    @control.route("POST", "/issues/{key}/hidden-fields")
+    def hidden_fields(request: Request, world: World, key: str):
+        body = _body(request)
+        names = body.get("fields") if isinstance(body, dict) else None
+        ids = [CUSTOM_BY_NAME.get(n) for n in names] if isinstance(names, list) else [None]
+        if key not in world.issues or None in ids:
+            known = ", ".join(CUSTOM_BY_NAME)
+            return json_response(
+                {"error": f'expected an existing issue key and {{"fields": [names of: {known}]}}'}, 400
+            )
+        issue = world.issues[key]
+        issue.hidden_fields = set(ids)
+        world.touch_issue(issue)
+        world.changed()
+        return {"key": key, "hidden": sorted(ids)}
+
+    @control.route("POST", "/cards/{key}/comments/{comment_id}")
+    def edit_card_comment(request: Request, world: World, key: str, comment_id: str):
+        body = _body(request)
+        if key not in world.issues or not _comment_body(body):
+            return json_response({"error": 'expected an existing issue key and {"body": "..."}'}, 400)
+        if world.edit_issue_comment(key, comment_id, body["body"]) is None:
+            return json_response({"error": f"{key} has no comment {comment_id}"}, 404)
+        return {"id": comment_id, "key": key}
+
+    @control.route("DELETE", "/cards/{key}/comments/{comment_id}")
+    def delete_card_comment(request: Request, world: World, key: str, comment_id: str):
+        if key not in world.issues or world.edit_issue_comment(key, comment_id, None) is None:
+            return json_response({"error": f"no comment {comment_id} on {key}"}, 404)
+        return {"id": comment_id, "key": key, "deleted": True}
+
+    # A bug's title, as its reporter edits it.
+    @control.route("POST", "/bugs/{bug_id}/summary")
+    def retitle_bug(request: Request, world: World, bug_id: str):
+        body = _body(request)
+        summary = body.get("summary") if isinstance(body, dict) else None
+        if not bug_id.isdigit() or int(bug_id) not in world.bugs or not isinstance(summary, str) or not summary:
+            return json_response({"error": 'expected an existing bug id and {"summary": "..."}'}, 400)
+        bug = world.retitle_bug(int(bug_id), summary)
+        return {"id": bug.id, "summary": bug.summary}
 
     @control.route("GET", "/team")
     def team(request: Request, world: World):

@@ -55,6 +55,7 @@ class Comment:
     body: str
     created: datetime
     public: bool = True
+    updated: datetime | None = None  # when edited
 
 
 @dataclass
@@ -150,6 +151,9 @@ class JiraIssue:
     comments: list[Comment] = field(default_factory=list)
     remote_links: list[RemoteLink] = field(default_factory=list)
     sprint_ids: list[int] = field(default_factory=list)
+    # Custom field ids not on this issue's screens (set through /_sandbox/issues/{key}/hidden-fields): absent from
+    # its `fields`, and a write to one is refused, as JIRA does for a field its screens lack.
+    hidden_fields: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -413,7 +417,7 @@ class World:
     def _make_jira_bug(self, rng, t0) -> JiraIssue:
         created = t0 - timedelta(days=rng.uniform(1, 900))
         others = [u for u in self.users.values() if not u.slack_id]
-        return self.add_issue(
+        bug = self.add_issue(
             project=BUG_PROJECT,
             issue_type="Bug",
             summary=text.bug_summary(rng),
@@ -432,6 +436,14 @@ class World:
                 "Internal Whiteboard": "",
             },
         )
+        # Telco priorities, from the issue's number (not the generator: the rest of the world stays as it was):
+        # "Telco:Priority-N" among the private keywords of some, in the Internal Whiteboard of some without any.
+        n = bug.id
+        if bug.custom["Private Keywords"] and n % 3 == 0:
+            bug.custom["Private Keywords"] = [*bug.custom["Private Keywords"], f"Telco:Priority-{1 + n % 4}"]
+        elif not bug.custom["Private Keywords"] and n % 4 == 0:
+            bug.custom["Internal Whiteboard"] = f"Telco Telco:Priority-{1 + n % 3}"
+        return bug
 
     def _make_escalations(self, rng, t0) -> None:
         open_cases = [c for c in self.cases.values() if c.is_open and c.on_team_query]
@@ -578,6 +590,28 @@ class World:
         issue.comments.append(comment)
         self.touch_issue(issue, comment=comment)
         return comment
+
+    def edit_issue_comment(self, key: str, comment_id: str, body: str | None) -> Comment | None:
+        """A JIRA comment edited (`body`) or deleted (None), as its author would; the issue's change brings it to
+        T5G. None when the issue has no such comment."""
+        issue = self.issues[key]
+        comment = next((c for c in issue.comments if c.id == comment_id), None)
+        if comment is None:
+            return None
+        if body is None:
+            issue.comments.remove(comment)
+        else:
+            # A later time than the last, as JIRA's (whole seconds here) would be for an edit a moment after.
+            comment.body = body
+            comment.updated = max(now(), (comment.updated or comment.created) + timedelta(seconds=1))
+        self.touch_issue(issue)
+        return comment
+
+    def retitle_bug(self, bug_id: int, summary: str) -> Bug:
+        bug = self.bugs[bug_id]
+        bug.summary = summary
+        self.touch_bug(bug)
+        return bug
 
     def cards(self) -> list[JiraIssue]:
         return [i for i in self.issues.values() if i.project == CARD_PROJECT and CARD_LABEL in i.labels]
