@@ -503,7 +503,7 @@ What the run of 2026-12-05 found (its figures are in the table below):
   worker 2–3 s). On 2 cores of its own, 28 ms a request would allow ~70 requests/s at 100,000; even then the 2 s churn
   keeps ~1/3 of the view-cache lookups missing (68% hits) and a miss at 100,000 costs 80–270 ms, so p95 ≤ 200 ms would
   still need finer-grained invalidation (the feeds are whole tables: one card's comment makes every page cold) or
-  more web workers. Not measured here: a run on an otherwise idle machine.
+  more cores. Not measured here: a run on an otherwise idle machine.
 - The live poll costs 4 requests a minute per open tab; unchanged, its answer is a 204 of 510 bytes (headers only,
   most of them the security headers) in 9–11 ms. 100 open tabs are ~7 requests/s, a seventh of the load test's.
 """
