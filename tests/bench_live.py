@@ -98,6 +98,14 @@ class Stack:
                     "SITE_URL": self.site, "UPSTREAM_CONCURRENCY": "12", "WARM_PAGES": "true",
                     "PROMETHEUS_MULTIPROC_DIR": str(self.work / "prometheus")}  # fmt: skip
         self.web = self.worker = None
+        try:
+            self._start()
+        except BaseException:
+            self.stop()  # nothing it started outlives it
+            raise
+
+    def _start(self) -> None:
+        bench, size, db = self.bench, self.size, self.work / "db.sqlite3"
         started = time.monotonic()
         if size in bench.SYNCED:
             # The sync section's database (copied: this section writes to it). The sandbox's world is deterministic
@@ -137,9 +145,10 @@ class Stack:
             if self.web.popen.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not start: {self.web.log()[-2000:]}")
             try:
-                requests.get(f"{self.site}/health/ready/", timeout=10)
+                # "/" as bench_pages asks: /health/ready/ also waits for the worker, not started yet.
+                self.client.get(f"{self.site}/", timeout=10)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.2)
 
     def start_worker(self, *, warm: bool) -> None:
