@@ -493,7 +493,7 @@ when it ran, else on a full sync of its own.
 - **The live poll's cost**: one request per LIVE_POLL_SECONDS per open, visible tab; while nothing changed the answer
   is a 204 with no body (a Redis read).
 
-What the run of 2026-12-05 found (its figures are in the table below):
+What the runs of 2026-12-05 found (the figures are in the table below):
 
 - Freshness is met with room: a JIRA comment reaches the expanded row in 2.2 s at every size (p95 2.3 s; budget
   10 s), most of it WEBHOOK_COALESCE_SECONDS (2 s). An open page then shows it at its next poll (≤ 15 s more).
@@ -501,18 +501,18 @@ What the run of 2026-12-05 found (its figures are in the table below):
   schedule a case change shows within 15 min + under a second.
 - The first request after a sync is warm once the product stopped making it cold: a re-read that found nothing new
   (the schedule's overlap window, a webhook's re-read of what a sync had already written) bumped the generations
-  after the warm, so `/` and `/cases/` missed the cache right after the "warmed" line (first run: 224 and 85 ms at
-  1,000). Fixed in t5g/sync/upsert.py (bump only when a row changed): all 18 view-cache lookups of the 9 first
-  requests hit, 14–16 ms at 100,000 against 75–86 ms with WARM_PAGES off; 22–28 ms at 10,000. At 1,000 `/` took
-  36 ms (a hit, its second request as slow) with the machine's load average at 9.
-- The load test has zero errors, but its p95 budget (200 ms) is missed at every size: 4.3 s at 1,000, 1.6 s at
-  10,000, 1.9 s at 100,000 (medians 1.2 s, 160 ms, 430 ms) for 31, 45 and 41 requests/s. The requests queue for
-  gunicorn's 2 sync workers: they needed 14–28 ms of CPU a request but got only 0.4–1.1 of the 2 cores, as other
-  engineers' test runs kept the machine's load average at 4–9 (locust itself used 4–8 s of CPU a minute, the Celery
-  worker 2–3 s). On 2 cores of its own, 28 ms a request would allow ~70 requests/s at 100,000; even then the 2 s churn
-  keeps ~1/3 of the view-cache lookups missing (68% hits) and a miss at 100,000 costs 80–270 ms, so p95 ≤ 200 ms would
-  still need finer-grained invalidation (the feeds are whole tables: one card's comment makes every page cold) or
-  more cores. Not measured here: a run on an otherwise idle machine.
+  after the warm, so `/` and `/cases/` missed the cache right after the "warmed" line (224 and 85 ms at 1,000 in
+  an early run). Fixed in t5g/sync/upsert.py (bump only when a row changed): since then 17–18 of the 18 view-cache
+  lookups of the 9 first requests hit: 8–17 ms at 1,000 and 10,000, 14–16 ms at 100,000 (against 20–86 ms with
+  WARM_PAGES off).
+- The load test depends on the machine. On a quiet one (load average ≤ 1.3; the 1,000 and 10,000 rows) every budget
+  is met: zero errors, p95 57 and 110 ms (medians 13 and 15 ms) at 54 and 55 requests/s, gunicorn's workers spending
+  12–16 ms of CPU a request, 0.7–0.8 of a core, with 70–71% view-cache hits. With other engineers' test runs on the
+  same 2 cores (load average 4–9, the first runs) the same test gave p95 1.6–4.3 s: the requests queue for the 2
+  sync workers, which then got only 0.4–0.7 of a core. At 100,000 (see its row's load average) a request costs 28 ms
+  of CPU (the misses: a cold table 80–270 ms), about 70 requests/s of 2 whole cores; under 2 upstream changes a
+  second a third of the view-cache lookups miss (every re-read makes whole feeds new: one card's comment makes every
+  page cold), which is what would have to change (finer-grained generations) for a busy 100,000-case machine.
 - The live poll costs 4 requests a minute per open tab; unchanged, its answer is a 204 of 510 bytes (headers only,
-  most of them the security headers) in 9–11 ms. 100 open tabs are ~7 requests/s, a seventh of the load test's.
+  most of them the security headers) in 4–11 ms. 100 open tabs are ~7 requests/s, a seventh of the load test's.
 """
