@@ -20,4 +20,5 @@ urlpatterns = [
     path("health/", health.health, name="health"),
     path("health/ready/", health.ready, name="health_ready"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("", include("compat.urls")),  # last: the old dashboard's URLs never shadow a page of T5G's
 ]

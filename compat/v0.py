@@ -1,0 +1,69 @@
+"""/api/v0/…: the old dashboard's JSON API (predecessor.md §1.3) in its old shapes, for the scripts written
+against it. Deprecated: each answer names the /api/ endpoint that replaces it (README, "API").
+
+Read-only, with the same authentication as /api/ (api.auth: a session or an API token). A blob is
+built from the database in a fixed number of queries and cached, serialized, until a sync of the data it
+reads: at 10,000 cases the cards blob took <COLD> to build and <WARM> when cached (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from api.auth import api_view
+from t5g.cache import cached
+
+from . import selectors
+
+# name → (what builds it, the feeds it reads, the /api/ endpoint that replaces it)
+BLOBS: dict[str, tuple[Callable[[], object], tuple[str, ...], str]] = {
+    "cases": (selectors.cases, ("cases",), "api_cases"),
+    "cards": (selectors.cards, ("cases", "cards", "bugs", "escalations"), "api_cards"),
+    "details": (selectors.details, ("cases",), "api_cases"),
+    "bugs": (selectors.bugs, ("cases", "bugs"), "api_bugs"),
+    "issues": (selectors.issues, ("cases", "bugs"), "api_issues"),
+    "escalations": (selectors.escalations, ("cases", "escalations"), "api_escalations"),
+    "stats": (selectors.stats, ("stats",), "api_stats"),
+}
+CACHE_SECONDS = 3600  # a sync bumps the feeds; this bounds the age should data change some other way
+
+
+def blob(name: str) -> Callable[[HttpRequest], HttpResponse]:
+    build, feeds, successor = BLOBS[name]
+
+    @api_view
+    def view(request: HttpRequest) -> HttpResponse:
+        body, _ = cached(
+            f"api-v0:{name}",
+            feeds=feeds,
+            build=lambda: json.dumps(build(), cls=DjangoJSONEncoder).encode(),
+            timeout=CACHE_SECONDS,
+        )
+        response = HttpResponse(body, content_type="application/json")
+        # RFC 9745 / 8594: scripts and proxies can see that this API is on its way out, and what replaces it.
+        response["Deprecation"] = "true"
+        response["Link"] = f'<{request.build_absolute_uri(reverse(successor))}>; rel="successor-version"'
+        return response
+
+    view.__name__ = f"v0_{name}"
+    return view
+
+
+@api_view
+def index(request: HttpRequest) -> dict:
+    """What the old /api/ listed, with the endpoint replacing each."""
+    return {
+        "deprecated": "The old dashboard's API, kept for its scripts; new scripts use /api/.",
+        "endpoints": {
+            name: {
+                "url": request.build_absolute_uri(reverse(f"api_v0_{name}")),
+                "successor": request.build_absolute_uri(reverse(successor)),
+            }
+            for name, (_, _, successor) in BLOBS.items()
+        },
+    }

@@ -1,0 +1,81 @@
+"""The old dashboard's page URLs (predecessor.md §1.1, every alias) redirect for good to T5G's pages."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from cases.query import VIEWS
+from tests.factories import make_card, make_case
+
+pytestmark = pytest.mark.django_db
+
+HOME_ALIASES = ["/home", "/updates/telco5g", "/updates/telco5g/all", "/updates/cnv", "/updates/cnv/all",
+                "/updates/telco5g/severity", "/updates/telco5g/all/severity", "/updates/cnv/severity",
+                "/updates/cnv/all/severity", "/stats/cnv", "/stats/telco5g"]  # fmt: skip
+# The cases table's "recently commented" view is being added in parallel (issue 15 item 4, branch views).
+COMMENTED = pytest.mark.xfail("commented" not in VIEWS, reason="the cases table has no ?view=commented yet")
+# Every old page (§1.1) and where it now lives.
+OLD_URLS = [
+    *((alias, "/") for alias in HOME_ALIASES),
+    pytest.param("/table/", "/cases/?view=commented", marks=COMMENTED),
+    pytest.param("/table", "/cases/?view=commented", marks=COMMENTED),
+    ("/table/all", "/cases/?view=all"),
+    ("/table/trends", "/cases/?view=trends"),
+    ("/updates/all", "/cases/?view=all"),
+    ("/trends/", "/cases/?view=trends"),
+    ("/trends", "/cases/?view=trends"),
+    ("/stats", "/stats/"),
+    ("/account/Acme%20Telco", "/accounts/Acme%20Telco/"),
+    ("/engineer/Ada%20Lovelace", "/engineers/Ada%20Lovelace/"),
+]
+# The old pages whose paths T5G kept: they answer as they are.
+SAME_URLS = ["/updates/", "/weekly/", "/stats/"]
+
+
+@pytest.fixture
+def member():
+    client = Client()
+    client.force_login(get_user_model().objects.create_user("ana", "ana@example.com", "pw"))
+    make_card(make_case("01000001", account="Acme Telco"), assignee="Ada Lovelace")
+    return client
+
+
+@pytest.mark.parametrize("old, new", OLD_URLS)
+def test_it_redirects_every_old_url_for_good_to_a_page_that_answers(member, old, new):
+    response = member.get(old)
+
+    assert response.status_code == 301
+    assert response["Location"] == new
+    assert member.get(new).status_code == 200
+
+
+@pytest.mark.parametrize("path", SAME_URLS)
+def test_it_keeps_the_old_paths_t5g_shares(member, path):
+    assert member.get(path).status_code == 200
+
+
+def test_it_redirects_without_asking_to_sign_in_first():
+    """A bookmark goes to its new address at once; the page there asks for a sign-in and comes back to it."""
+    response = Client().get("/table/all")
+
+    assert (response.status_code, response["Location"]) == (301, "/cases/?view=all")
+
+
+@pytest.mark.parametrize(
+    "query, params",
+    [
+        ("search.search=kernel%20panic", "q=kernel+panic"),
+        # The stats page's severity links (PR #344).
+        ('order=[[2,"desc"]]&searchPanes.preSelect=[{column:2,rows:["High"]}]', "severity=2&sort=-severity"),
+        ('searchPanes.preSelect=[{"column":2,"rows":["1 (Urgent)","Low"]}]', "severity=1&severity=4"),
+        ('searchPanes.preSelect=[{column:7,rows:["Acme Telco"]},{column:3,rows:["Potentially"]}]',
+         "account=Acme+Telco&prio=potential"),  # fmt: skip
+        ('order=[[12,"desc"],[13,"asc"]]', "sort=days_open"),  # the comment column has no sort: the next one
+        ("order=not-json&searchPanes.preSelect={broken", ""),  # nothing usable: the view alone
+    ],
+)
+def test_it_carries_the_old_tables_deep_link_over(member, query, params):
+    response = member.get(f"/table/all?{query}")
+
+    assert response["Location"] == "/cases/?view=all" + (f"&{params}" if params else "")
+    assert member.get(response["Location"]).status_code == 200
