@@ -1,15 +1,21 @@
 """/api/v0/…: the old dashboard's JSON API (predecessor.md §1.3) in its old shapes, for the scripts written
 against it. Deprecated: each answer names the /api/ endpoint that replaces it (README, "API").
 
-Read-only, with the same authentication as /api/ (api.auth: a session or an API token). A blob is
+Read-only, with the same authentication as /api/ (api.auth: a session or an API token). The old scripts
+sent no credentials of their own (the old API trusted a sign-in or none at all): here an API token may
+also come as the password of HTTP Basic, which `requests` sends by itself from ~/.netrc, so such a
+script runs unchanged. A blob is
 built from the database in a fixed number of queries and cached, serialized, until a sync of the data it
 reads: at 10,000 cases the cards blob took <COLD> to build and <WARM> when cached (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Callable
+from functools import wraps
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
@@ -33,9 +39,29 @@ BLOBS: dict[str, tuple[Callable[[], object], tuple[str, ...], str]] = {
 CACHE_SECONDS = 3600  # a sync bumps the feeds; this bounds the age should data change some other way
 
 
+def basic_as_bearer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """`Authorization: Basic <user:key>` read as `Bearer <key>`: the user name is ignored, the key decides."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                key = base64.b64decode(credentials.strip(), validate=True).decode().partition(":")[2]
+            except (binascii.Error, UnicodeDecodeError):
+                key = ""
+            # An undecodable or empty password is a bad key: api.auth answers 401 as for any other.
+            request.META["HTTP_AUTHORIZATION"] = f"Bearer {key or '-'}"
+            request.__dict__.pop("headers", None)  # HttpHeaders is read from META once, then kept
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def blob(name: str) -> Callable[[HttpRequest], HttpResponse]:
     build, feeds, successor = BLOBS[name]
 
+    @basic_as_bearer
     @api_view
     def view(request: HttpRequest) -> HttpResponse:
         body, _ = cached(
@@ -54,6 +80,7 @@ def blob(name: str) -> Callable[[HttpRequest], HttpResponse]:
     return view
 
 
+@basic_as_bearer
 @api_view
 def index(request: HttpRequest) -> dict:
     """What the old /api/ listed, with the endpoint replacing each."""

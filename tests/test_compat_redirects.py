@@ -68,8 +68,10 @@ def test_it_redirects_without_asking_to_sign_in_first():
         # The stats page's severity links (PR #344).
         ('order=[[2,"desc"]]&searchPanes.preSelect=[{column:2,rows:["High"]}]', "severity=2&sort=-severity"),
         ('searchPanes.preSelect=[{"column":2,"rows":["1 (Urgent)","Low"]}]', "severity=1&severity=4"),
-        ('searchPanes.preSelect=[{column:7,rows:["Acme Telco"]},{column:3,rows:["Potentially"]}]',
-         "account=Acme+Telco&prio=potential"),  # fmt: skip
+        (
+            'searchPanes.preSelect=[{column:7,rows:["Acme Telco"]},{column:3,rows:["Potentially"]}]',
+            "account=Acme+Telco&prio=potential",
+        ),  # fmt: skip
         ('order=[[12,"desc"],[13,"asc"]]', "sort=days_open"),  # the comment column has no sort: the next one
         ("order=not-json&searchPanes.preSelect={broken", ""),  # nothing usable: the view alone
     ],
