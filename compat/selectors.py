@@ -188,20 +188,21 @@ def _person(name: str, *, account_id: str = "", emails: dict[str, str]) -> dict:
 def cards() -> dict[str, dict]:
     """The old `cards` blob (§3.1): {JIRA key: card record}, for the active card of each case."""
     now = timezone.now()
+    shown = Card.objects.filter(LIVE, active=True, case__isnull=False, case__removed_at__isnull=True)
+    # The other reads select by subquery, not by a list of keys: 10,000 keys as parameters took 0.4 s to
+    # compile (measured), and past 32,766 cards SQLite refuses that many.
+    numbers = shown.values("case_id")
     rows = list(
-        Card.objects.filter(LIVE, active=True, case__isnull=False, case__removed_at__isnull=True)
-        .order_by("key")
-        .values(
+        shown.order_by("key").values(
             "key", "status", "created_at", "assignee", "assignee_account_id", "contributors", "labels", "priority",
             "escalated", "potential_escalation", "case_id", "case__account", "case__summary", "case__description",
             "case__tags", "case__product", "case__product_version", "case__status", "case__severity",
             "case__upstream_updated_at", "case__created_at", "case__closed_at",
         )
     )  # fmt: skip
-    numbers = [r["case_id"] for r in rows]
     comments: dict[str, list] = defaultdict(list)
     for card, body, at in (
-        CardComment.objects.filter(LIVE, card__in=[r["key"] for r in rows])
+        CardComment.objects.filter(LIVE, card__in=shown.values("key"))
         .order_by("card_id", "-created_at")
         .values_list("card_id", "body", "created_at")
     ):

@@ -2,6 +2,8 @@
 paths redirected to it, the same authentication as /api/, and an old script running unchanged."""
 
 import base64
+import gzip
+import json
 import os
 import subprocess
 import sys
@@ -192,3 +194,12 @@ def test_it_runs_an_old_script_unchanged(live_server, user, world, tmp_path):
 
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.splitlines() == ["T5G-2 : 01000002 (Bo)"]
+
+
+def test_it_sends_the_blob_compressed_to_a_caller_that_accepts_gzip(session, world):
+    plain = session.get("/api/v0/cards")
+    packed = session.get("/api/v0/cards", HTTP_ACCEPT_ENCODING="gzip, deflate")
+
+    assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()
+    assert "Content-Encoding" not in plain
