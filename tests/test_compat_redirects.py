@@ -1,5 +1,8 @@
 """The old dashboard's page URLs (predecessor.md §1.1, every alias) redirect for good to T5G's pages."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -30,6 +33,29 @@ OLD_URLS = [
 ]
 # The old pages whose paths T5G kept: they answer as they are.
 SAME_URLS = ["/updates/", "/weekly/", "/stats/"]
+
+
+# Not pages: the old sign-in (now SAML's /saml2/), its refresh JSON (now /refresh/) and /metrics (kept).
+NOT_PAGES = {"/", "POST /refresh", "POST /progress/status", "GET /status/<task_id>", "/metrics"}
+PREDECESSOR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "predecessor.md"
+
+
+def old_routes() -> set[str]:
+    """Every route and alias of predecessor.md §1.1's table, with <account> and <engineer> filled in."""
+    text = PREDECESSOR.read_text().split("### 1.1", 1)[1].split("### 1.2", 1)[0]
+    routes = set()
+    for row in re.findall(r"^\| (.+?) \|", text, re.M):
+        routes |= set(re.findall(r"`((?:(?:GET|POST) )?/[^`]*)`", row))
+    return {r.replace("<account>", "Acme%20Telco").replace("<engineer>", "Ada%20Lovelace") for r in routes}
+
+
+@pytest.mark.skipif(not PREDECESSOR.exists(), reason="../shared/reference/predecessor.md is not here")
+def test_it_covers_every_route_predecessor_md_lists():
+    listed = old_routes()
+    covered = {getattr(p, "values", p)[0] for p in OLD_URLS}  # a tuple, or a pytest.param's values
+
+    assert len(listed) > 20
+    assert listed - covered - set(SAME_URLS) - NOT_PAGES == set()
 
 
 @pytest.fixture
