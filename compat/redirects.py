@@ -121,6 +121,13 @@ def cases_view(request: HttpRequest, *, view: str) -> HttpResponsePermanentRedir
 
 
 @login_not_required
+def updates_view(request: HttpRequest, *, scope: str) -> HttpResponsePermanentRedirect:
+    """An old card layout (/updates/all, /trends/) → the updates page's layout of the same cards (`scope`,
+    being added to the updates page in parallel, issue 15 item 4: until it lands, the recent updates)."""
+    return _to(reverse("updates"), [("scope", scope)])
+
+
+@login_not_required
 def account(request: HttpRequest, *, name: str) -> HttpResponsePermanentRedirect:
     return _to(reverse("account", args=[name.rstrip("/")]))
 

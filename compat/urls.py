@@ -8,13 +8,15 @@ from . import redirects, v0
 HOME_ALIASES = ["home", "updates/telco5g", "updates/telco5g/all", "updates/cnv", "updates/cnv/all",
                 "updates/telco5g/severity", "updates/telco5g/all/severity", "updates/cnv/severity",
                 "updates/cnv/all/severity", "stats/cnv", "stats/telco5g"]  # fmt: skip
-# Old table and card pages → the cases table's view of the same cards.
-VIEWS = {"table": "commented", "table/all": "all", "table/trends": "trends", "updates/all": "all", "trends": "trends"}
+# The old tables → the cases table's view of the same cards; the old card layouts → the updates page's.
+TABLES = {"table": "commented", "table/all": "all", "table/trends": "trends"}
+CARD_LAYOUTS = {"updates/all": "all", "trends": "trends"}
 
 urlpatterns = [
     *(re_path(rf"^{alias}/?$", redirects.home) for alias in HOME_ALIASES),
     re_path(r"^stats$", redirects.stats),
-    *(re_path(rf"^{old}/?$", redirects.cases_view, {"view": view}) for old, view in VIEWS.items()),
+    *(re_path(rf"^{old}/?$", redirects.cases_view, {"view": view}) for old, view in TABLES.items()),
+    *(re_path(rf"^{old}/?$", redirects.updates_view, {"scope": scope}) for old, scope in CARD_LAYOUTS.items()),
     path("account/<path:name>", redirects.account),
     path("engineer/<path:name>", redirects.engineer),
     path("api/v0/", v0.index, name="api_v0"),
