@@ -21,7 +21,9 @@ from api.models import ApiToken
 from bugs.models import Bug, Issue
 from cards.models import CardComment, TeamMember
 from cases.models import Detail
+from compat import selectors
 from escalations.models import Escalation
+from t5g.cache import bump
 from t5g.models import Profile
 from tests.factories import make_card, make_case, make_daily_stats
 
@@ -119,6 +121,16 @@ def test_it_answers_the_old_card_records(session, world):
     assert card["bugzilla"][0]["bugzillaNumber"] == "2000001"
     assert card["issues"][0]["id"] == "OCPBUGS-1"
     assert cards["T5G-2"]["bugzilla"] is None and cards["T5G-2"]["issues"] is None
+
+
+def test_it_reads_the_big_blobs_a_chunk_at_a_time_into_one_object(session, world, monkeypatch):
+    whole = {name: session.get(f"/api/v0/{name}").json() for name in ("cases", "cards")}
+    bump("cases")
+    monkeypatch.setattr(selectors, "CHUNK", 1)  # one case or card per chunk
+
+    for name, expected in whole.items():
+        assert session.get(f"/api/v0/{name}").json() == expected
+    assert list(whole["cards"]) == ["T5G-1", "T5G-2", "T5G-3"]
 
 
 def test_it_answers_the_old_details_bugs_issues_and_escalations(session, world):
