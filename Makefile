@@ -54,11 +54,18 @@ static: $(VENV)/.installed node_modules/.installed
 
 # Everything on embedded defaults: SQLite in var/, a private Redis, gunicorn, a worker and beat.
 # Set REDIS_URL to use your own Redis instead of starting one.
-# DEBUG (debug pages, the public fallback SECRET_KEY) only with the sandbox's made-up data: with real upstreams
-# T5G runs as in production, and needs a SECRET_KEY (environment or .env).
+# With real upstreams T5G needs a SECRET_KEY (environment or .env).
+# `make run` never turns DEBUG on by itself (ask for it: `make run DEBUG=true`): with DEBUG, Django answers a
+# 404 with its debug page listing every URL pattern instead of T5G's own. What the demo needed DEBUG for, it
+# gets otherwise: a SECRET_KEY made once for this machine (var/secret-key) and readable log lines.
 ifdef USE_SANDBOX
-run: export DEBUG ?= true
+run: export SECRET_KEY ?= $(shell cat var/secret-key 2>/dev/null)
+run: export LOG_FORMAT ?= text
 endif
+# What the announce process (Procfile) prints last, once everything is up.
+run: export T5G_SIGN_IN := $(if $(USE_SANDBOX),Sign in as member/member or admin/admin.,Sign in through your identity provider.)
+run: export T5G_LINKS = Health: $(SITE_URL)/health/  Flower: http://127.0.0.1:$(or $(FLOWER_PORT),5555)/ (user and password in var/flower-auth)
+run: export T5G_UPSTREAMS := $(if $(USE_SANDBOX),No real upstream configured: the sandbox at $(SANDBOX_URL) ($(SANDBOX_CASES) cases) stands in.,Upstreams: as configured.)
 run: export WEB_PORT := $(WEB_PORT)
 run: export REDIS_PORT := $(REDIS_PORT)
 # The private Redis has a password made once for this machine (var/redis.conf): whoever can write to T5G's Redis
@@ -67,25 +74,28 @@ run: export REDIS_URL ?= redis://:$(shell sed -n 's/^requirepass //p' var/redis.
 run: export SITE_URL ?= http://127.0.0.1:$(WEB_PORT)
 run: export SANDBOX_PORT := $(SANDBOX_PORT)
 run: export SANDBOX_CASES := $(SANDBOX_CASES)
-run: setup var/redis.conf
+run: setup var/redis.conf $(if $(USE_SANDBOX),var/secret-key)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py setup_schedules --first-refresh
 	@# Flower (task monitoring) signs in with FLOWER_BASIC_AUTH, or a password made once for this machine.
 	@test -n "$$FLOWER_BASIC_AUTH" -o -s var/flower-auth || \
 		(umask 077; echo "admin:$$(head -c 18 /dev/urandom | base64 | tr -d '/+=')" > var/flower-auth)
-	@echo "T5G starting: open $$SITE_URL/ $(if $(USE_SANDBOX),(sign in as member/member or admin/admin),(signing in through your IdP))$(if $(filter true,$(DEBUG)), with DEBUG on)"
-	@echo "Health: $$SITE_URL/health/  Flower: http://127.0.0.1:$${FLOWER_PORT:-5555}/ (user and password in var/flower-auth)"
+	@echo "T5G starting$(if $(filter true,$(DEBUG)), with DEBUG on): its address and sign-ins are printed last, once it is up."
 ifdef USE_SANDBOX
-	@echo "No real upstream configured: serving the sandbox at $(SANDBOX_URL) ($(SANDBOX_CASES) cases)"
 	@# What this shell or .env (read after this file) sets wins over the sandbox's value, as over a default.
 	@$(PY) -m sandbox env --url $(SANDBOX_URL) | while IFS= read -r line; do \
 		name=$${line%%=*}; [ -n "$${!name+set}" ] || echo "$$line"; done > $(SANDBOX_ENV)
 	@# The sandbox's engineers for an empty team, once it answers; in the background, as honcho stops
 	@# everything when one of its processes exits.
 	($(PY) manage.py load_team $(SANDBOX_URL)/_sandbox/team --if-empty --wait 120 &)
+	@# `hooks` registers T5G's webhook in the sandbox's JIRA, so a change there shows on open pages in seconds.
 endif
 	exec $(VENV)/bin/honcho --procfile Procfile $(if $(USE_SANDBOX),--env $(SANDBOX_ENV)$(comma).env) start \
-		$(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) $(if $(USE_SANDBOX),sandbox) web worker beat flower
+		$(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) $(if $(USE_SANDBOX),sandbox hooks) web worker beat flower announce
+
+var/secret-key:
+	@mkdir -p var && chmod 700 var
+	@(umask 077; head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > $@)
 
 var/redis.conf:
 	@mkdir -p var && chmod 700 var

@@ -111,7 +111,7 @@ def member_lately(user, *, now: datetime) -> bool:
 
 
 def _error(error: ApiError) -> JsonResponse:
-    body = {"error": error.message}
+    body = {"error": error.message, "status": error.status}  # the shape of every error under /api/ (t5g/errors.py)
     if error.details:
         body["details"] = error.details
     return JsonResponse(body, status=error.status, headers=error.headers)

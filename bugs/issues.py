@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -158,3 +159,17 @@ def sync_issues(
                 mark_links_read(seen)
             clear_failures(run, list(keys_by_case), dry_run=dry_run)
         report(min(len(numbers), (count + 1) * 100), len(numbers), "JIRA issues of cases")
+
+
+def reread_issues(
+    *, run: SyncRun, keys: Iterable[str] = (), full: bool = False, since: datetime | None = None,
+    dry_run: bool = False, progress: Progress = no_progress,
+) -> None:  # fmt: skip
+    """The linked JIRA issues JIRA's webhooks named (t5g/sync/hooks.py), read by key and stored as the issues
+    sync stores them. Only issues T5G already holds: which cases link an issue is the portal's to say."""
+    wanted = sorted(set(Issue.objects.filter(pk__in=list(keys)).values_list("pk", flat=True)))
+    reader = IssueReader()
+    found, _missing = reader.read(wanted)  # one missing is left for the issues sync, which knows its cases
+    rows = parse_all(found, partial(parse_issue, fields=reader.fields), run=run, what="issues")
+    upsert(Issue, rows, run=run, dry_run=dry_run)
+    progress(len(wanted), len(wanted), "JIRA issues")

@@ -13,6 +13,14 @@ JOBS = [
         refresh=40,
     ),
     Job(
+        name="issue_hooks",
+        label="Issues (JIRA webhooks)",
+        service="bugs.issues.reread_issues",
+        feeds=("cases", "bugs"),
+        stale_after=timedelta(hours=26),
+        on_webhook="jira",
+    ),
+    Job(
         name="bugs",
         label="Bugs",
         service="bugs.services.sync_bugs",

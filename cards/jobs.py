@@ -17,6 +17,14 @@ JOBS = [
         refresh=30,
     ),
     Job(
+        name="card_hooks",
+        label="Cards (JIRA webhooks)",
+        service="cards.services.reread_cards",
+        feeds=("cases", "cards"),
+        stale_after=timedelta(hours=3),
+        on_webhook="jira",
+    ),
+    Job(
         name="create_cards",
         label="portal → JIRA cards",
         service="cards.automation.create_cards",

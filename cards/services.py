@@ -216,12 +216,40 @@ def still_on_query(client: JiraClient, keys: list[str], *, fields: CardFields) -
     found = client.issues_by_key(keys, fields.wanted, within=cards_jql(client, since=None, ordered=False))[0]
     unfound = sorted(set(keys) - {str(i.get("key")) for i in found})
     read, _gone = read_each(lambda key: client.issue(key, [*fields.wanted, "project"]), unfound)
-    for _, issue in read:
-        f = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
-        project = f.get("project") if isinstance(f.get("project"), dict) else {}
-        if project.get("key") == settings.JIRA_PROJECT and settings.JIRA_CARD_LABEL in (f.get("labels") or []):
-            found.append(issue)
-    return found
+    return found + [issue for _, issue in read if on_query(issue)]
+
+
+def on_query(issue: dict) -> bool:
+    """Whether an issue read by key (with its project) is one of the team's cards."""
+    f = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
+    project = f.get("project") if isinstance(f.get("project"), dict) else {}
+    return project.get("key") == settings.JIRA_PROJECT and settings.JIRA_CARD_LABEL in (f.get("labels") or [])
+
+
+# Answers that say the issue is gone for us: deleted, or no longer visible to T5G's account.
+GONE = {403, 404, 410}
+
+
+def reread_cards(
+    *, run: SyncRun, keys: Iterable[str] = (), full: bool = False, since: datetime | None = None,
+    dry_run: bool = False, progress: Progress = no_progress,
+) -> None:  # fmt: skip
+    """The cards JIRA's webhooks named (t5g/sync/hooks.py), read by key, not by search (JIRA's search index
+    lags its writes), then stored as the card sync stores them. A card read but no longer on the team's query
+    (label removed, moved) or that JIRA says is gone is marked removed; a card JIRA could not answer for is left
+    as it is, for the scheduled sync. Keys of other issues cost one read and change nothing."""
+    wanted = sorted({str(k) for k in keys})
+    client = jira_client()
+    fields, statuses = CardFields.of(client), status_map()
+    read, refused = read_each(lambda key: client.issue(key, [*fields.wanted, "project"]), wanted)
+    cards = [issue for _, issue in read if on_query(issue)]
+    parsed = parse_all(cards, lambda i: parse_card(i, fields=fields, statuses=statuses), run=run, what="cards")
+    store_cards(parsed, run=run, dry_run=dry_run)
+    left = {key for key, issue in read if not on_query(issue)}
+    left |= {key for key, exc in refused.items() if exc.status in GONE}
+    if left and mark_removed(Card.objects.filter(pk__in=left), set(), run=run, dry_run=dry_run) and not dry_run:
+        retire_removed()
+    progress(len(wanted), len(wanted), "cards")
 
 
 def store_cards(parsed: list[dict], *, run: SyncRun, dry_run: bool) -> None:

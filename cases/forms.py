@@ -64,8 +64,14 @@ class CaseQueryForm(forms.Form):
     assignee = MultipleTextField(required=False)
     escalated = forms.ChoiceField(choices=_choices(YES_NO), required=False)
     closed_not_done = forms.ChoiceField(label="case closed but card not done", choices=_choices("01"), required=False)
-    opened_after = forms.DateField(label="opened after", required=False, input_formats=["%Y-%m-%d"])
-    opened_before = forms.DateField(label="opened before", required=False, input_formats=["%Y-%m-%d"])
+    # Typed as ISO dates (the templates' inputs are text: Chromium's date inputs show mm/dd/yyyy in en-US).
+    bad_date = {"invalid": "enter the date as YYYY-MM-DD, e.g. 2025-01-31."}
+    opened_after = forms.DateField(
+        label="opened after", required=False, input_formats=["%Y-%m-%d"], error_messages=bad_date
+    )
+    opened_before = forms.DateField(
+        label="opened before", required=False, input_formats=["%Y-%m-%d"], error_messages=bad_date
+    )
     sort = forms.ChoiceField(
         choices=_choices([*(f"{d}{s}" for s in (*SORTS, *SORT_ALIASES) for d in ("", "-"))]), required=False
     )

@@ -31,14 +31,17 @@ from t5g.links import bugzilla_bug_url, jira_issue_url, portal_case_url
 from .forms import DEFAULT_DAYS
 from .selectors import (
     CLOSED,
+    INDEX_ROWS,
     STATUS_ORDER,
     CardPage,
     Comments,
     Linked,
     account_exists,
+    account_index,
     case_bugs,
     changed_cards_page,
     engineer_exists,
+    engineer_index,
     linked_bugs,
     newest_comments,
     open_case_counts,
@@ -330,3 +333,27 @@ def weekly_content(*, days: int) -> str:
         {"groups": groups, "shown": len(cards), "total": total, "days": days, "since": since,
          "updates_url": updates_url},
     )  # fmt: skip
+
+
+def index_content(*, kind: str, query: str) -> str:
+    """The body of the accounts' (kind "account") or the engineers' index: a row per name with its counts,
+    linking to the name's page and to its open cases in the table."""
+    read = account_index if kind == "account" else engineer_index
+    rows, total = read(query=query)
+    table_param = "account" if kind == "account" else "assignee"
+
+    def links(row) -> dict:
+        cases_url = charts.cases_url(**{table_param: row.name})
+        return {"row": row, "url": reverse(kind, args=[row.name]), "cases_url": cases_url}
+
+    return render_to_string(
+        "reports/index_content.html",
+        {
+            "kind": kind,
+            "query": query,
+            "rows": [links(row) for row in rows],
+            "total": total,
+            "more": total - len(rows),
+            "limit": INDEX_ROWS,
+        },
+    )

@@ -14,12 +14,13 @@ from datetime import datetime
 from math import ceil
 
 from django.db.models import Case as Switch
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Value, When, Window
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value, When, Window
 from django.db.models.functions import Coalesce, Lower, RowNumber, Substr
 
 from bugs.models import Bug, Issue
 from cards.models import Card, CardComment, TeamMember
 from cases.models import Case
+from escalations.models import Escalation
 from stats import selectors as stats_selectors
 from t5g.paging import Page
 
@@ -34,6 +35,7 @@ SCOPE_BUGS = 100  # bugs and JIRA issues on an account's page
 BUG_CASES = 10  # the account's cases listed beside each of its bugs
 UPDATES_PER_PAGE = 50  # cards per page of the updates
 WEEKLY_CARDS = 300
+INDEX_ROWS = 500  # accounts or engineers on their index page; a search finds the others
 
 
 def account_exists(*, account: str) -> bool:
@@ -366,3 +368,83 @@ def case_bugs(*, case_numbers: list[str], per_case: int) -> dict[str, Linked]:
 
 def cut(text: str, chars: int) -> str:
     return text[:chars].rstrip() + "…" if len(text) > chars else text
+
+
+# --- The account and engineer indexes ---------------------------------------------------------------
+@dataclass(frozen=True)
+class IndexRow:
+    """One account or engineer on its index: their open cases, how many are Urgent or High, escalated."""
+
+    name: str
+    open: int
+    severe: int
+    escalated: int
+    total: int = 0  # an account's cases still mirrored, closed ones included
+    team: str = ""  # an engineer: "active", "away" or "" (not a team member)
+
+
+def _escalated(case: str) -> Q:
+    """A case escalated by the escalation board (a live Escalation) or on its card (JIRA's escalated flag)."""
+    return Q(Exists(Escalation.objects.filter(case=OuterRef(case), removed_at__isnull=True))) | Q(
+        Exists(_live_cards().filter(case=OuterRef(case), escalated=True))
+    )
+
+
+def account_index(*, query: str = "", limit: int = INDEX_ROWS) -> tuple[list[IndexRow], int]:
+    """Accounts whose name contains `query` (any case), most open cases first: one grouped query over the
+    mirrored cases (index case_table_account). Returns the first `limit` and how many matched."""
+    cases = Case.objects.filter(removed_at__isnull=True).exclude(account="")
+    if query:
+        cases = cases.filter(account__icontains=query)
+    still_open = ~Q(status=CLOSED)
+    groups = (
+        cases.values("account")
+        .annotate(
+            open=Count("pk", filter=still_open),
+            severe=Count("pk", filter=still_open & Q(severity__lte=2)),
+            escalated=Count("pk", filter=still_open & _escalated("pk")),
+            total=Count("pk"),
+        )
+        .order_by("-open", Lower("account"), "account")
+    )
+    rows = [
+        IndexRow(name=g["account"], open=g["open"], severe=g["severe"], escalated=g["escalated"], total=g["total"])
+        for g in groups
+    ]
+    return rows[:limit], len(rows)
+
+
+def engineer_index(*, query: str = "", limit: int = INDEX_ROWS) -> tuple[list[IndexRow], int]:
+    """Engineers whose name contains `query`: every assignee of a live card on an open case, and every team
+    member (with no such card: zeros), most open cases first. Counted as the engineer's page counts them
+    (open_case_counts): the card's severity, else the case's."""
+    cards = (
+        _live_cards()
+        .filter(case__removed_at__isnull=True, case__status__isnull=False)
+        .exclude(case__status=CLOSED)
+        .exclude(assignee="")
+    )
+    members = TeamMember.objects.all()
+    if query:
+        cards = cards.filter(assignee__icontains=query)
+        members = members.filter(name__icontains=query)
+    severe = Q(severity__lte=2) | Q(severity__isnull=True, case__severity__lte=2)
+    groups = (
+        cards.values("assignee")
+        .annotate(open=Count("pk"), severe=Count("pk", filter=severe), escalated=Count("pk", filter=_escalated("case")))
+        .order_by()
+    )
+    team = {m.name: "active" if m.active else "away" for m in members.only("name", "active")}
+    rows = [
+        IndexRow(
+            name=g["assignee"],
+            open=g["open"],
+            severe=g["severe"],
+            escalated=g["escalated"],
+            team=team.pop(g["assignee"], ""),
+        )  # fmt: skip
+        for g in groups
+    ]
+    rows += [IndexRow(name=name, open=0, severe=0, escalated=0, team=state) for name, state in team.items()]
+    rows.sort(key=lambda row: (-row.open, row.name.lower(), row.name))
+    return rows[:limit], len(rows)

@@ -55,6 +55,31 @@ def _scope_page(request: HttpRequest, *, kind: str, name: str) -> HttpResponse:
     return render(request, "reports/scope.html", {"kind": kind, "name": name, "content": content, "degraded": degraded})
 
 
+MAX_QUERY = 200  # a filter longer than any account or engineer name is a paste gone wrong
+
+
+def _index_page(request: HttpRequest, *, kind: str) -> HttpResponse:
+    query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY]
+    content, degraded = cached(
+        f"{kind}-index:{_digest(query)}",
+        feeds=REPORT_FEEDS,
+        build=lambda: presenters.index_content(kind=kind, query=query),
+        timeout=PAGE_TIMEOUT,
+    )
+    context = {"kind": kind, "query": query, "content": content, "degraded": degraded}
+    return render(request, "reports/index.html", context)
+
+
+@require_GET
+def accounts(request: HttpRequest) -> HttpResponse:
+    return _index_page(request, kind="account")
+
+
+@require_GET
+def engineers(request: HttpRequest) -> HttpResponse:
+    return _index_page(request, kind="engineer")
+
+
 @require_GET
 def account(request: HttpRequest, account: str) -> HttpResponse:
     return _scope_page(request, kind="account", name=account)

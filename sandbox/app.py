@@ -29,6 +29,9 @@ READ_POSTS = {
     *(f"/jira/rest/api/{v}/{p}" for v in ("2", "latest") for p in ("search", "search/jql")),
 }
 FAULT_KINDS = {"error", "429", "hang", "latency", "malformed", "truncate", "expire_token", "search_lag", "churn"}
+# Faults of the webhooks the sandbox sends (sandbox/webhooks.py), on the path of the URL they go to.
+HOOK_KINDS = {"hook_drop", "hook_delay", "hook_duplicate", "hook_reorder"}
+FAULT_KINDS |= HOOK_KINDS
 # Kinds that can come after the work ("after": true): the upstream does it, then answers with the fault,
 # as a proxy's 502, a cut-off answer or a dropped connection do after the upstream committed a write.
 AFTER_KINDS = {"error", "hang", "malformed", "truncate"}
@@ -74,6 +77,7 @@ class App:
         self.fault_rng = random.Random(fault_seed)
         self.counts: Counter[str] = Counter()
         self.counts_lock = threading.Lock()
+        self.hooks = None  # JIRA's webhooks (sandbox/webhooks.py), set by server.build_app
 
     def mount(self, *routers: Router) -> None:
         for router in routers:
@@ -121,16 +125,27 @@ class App:
 
     def _fault_for(self, request: Request) -> Fault | None:
         for fault in self.faults:
-            if fault.kind in STANDING_KINDS or not request.path.startswith(fault.path) or fault.count == 0:
+            if fault.kind in STANDING_KINDS | HOOK_KINDS or not request.path.startswith(fault.path):
                 continue
-            if self.fault_rng.random() >= fault.rate:
-                continue
-            if fault.count is not None:
-                fault.count -= 1
-            with self.counts_lock:  # what was injected, by kind: the soak test's figures
-                self.counts[f"fault {fault.kind}{' after' if fault.after else ''}"] += 1
-            return fault
+            if self._fires(fault):
+                return fault
         return None
+
+    def hook_fault(self, path: str, kind: str) -> Fault | None:
+        """Whether a webhook delivery to `path` meets the fault `kind` now."""
+        for fault in self.faults:
+            if fault.kind == kind and path.startswith(fault.path) and self._fires(fault):
+                return fault
+        return None
+
+    def _fires(self, fault: Fault) -> bool:
+        if fault.count == 0 or self.fault_rng.random() >= fault.rate:
+            return False
+        if fault.count is not None:
+            fault.count -= 1
+        with self.counts_lock:  # what was injected, by kind: the soak test's figures
+            self.counts[f"fault {fault.kind}{' after' if fault.after else ''}"] += 1
+        return True
 
     # --- dispatch ----------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:

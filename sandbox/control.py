@@ -70,6 +70,16 @@ def router(app: App) -> Router:
             return json_response({"error": 'expected {"count": n} with n >= 0'}, 400)
         return {"changed": world.churn(count)}
 
+    # JIRA's webhooks (sandbox/webhooks.py): the registrations and the last deliveries with their outcome.
+    @control.route("GET", "/webhooks")
+    def webhooks(request: Request, world: World):
+        hooks = app.hooks
+        return {
+            "registrations": [{**asdict(r), "secret": bool(r.secret)} for r in hooks.registrations.values()],
+            "delivered": list(hooks.delivered),
+            "queued": hooks.outbox.qsize(),
+        }
+
     @control.route("GET", "/faults")
     def get_faults(request: Request, world: World):
         return [asdict(f) for f in app.faults]

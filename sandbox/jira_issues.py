@@ -133,7 +133,7 @@ def add_comment(ctx: Ctx, key: str):
         return error(400, errors={"comment": "Comment body can not be empty!"})
     comment = Comment(str(ctx.world.next_id("comment")), BOT.account_id, text, now())
     issue.comments.append(comment)
-    ctx.world.touch_issue(issue)
+    ctx.world.touch_issue(issue, comment=comment)
     return json_response(comment_json(ctx, issue, comment), 201)
 
 

@@ -10,6 +10,7 @@ from . import bugzilla, idp_shapes, jira_api, portal, slack
 
 # sandbox/idp.py's metadata route, written out: importing it loads pysaml2, which takes half a second.
 IDP_METADATA_PATH = "/idp/metadata/"
+WEBHOOK_SECRET = "sandbox-webhook-secret"
 # Where T5G posts in the sandbox's Slack, which accepts any well-formed channel name.
 SLACK_CHANNELS = {
     "SLACK_ALERT_CHANNEL": "#t5g-alerts",
@@ -28,6 +29,8 @@ def environment(url: str, *, idp_shape: str = idp_shapes.DEFAULT) -> dict[str, s
         "PORTAL_OFFLINE_TOKEN": portal.OFFLINE_TOKEN,
         "JIRA_URL": url + jira_api.router.prefix,
         "JIRA_TOKEN": jira_api.TOKEN,
+        # The secret T5G's webhook registration (`manage.py jira_webhook register`) gives the sandbox's JIRA.
+        "JIRA_WEBHOOK_SECRET": WEBHOOK_SECRET,
         # python-bugzilla speaks REST only to a URL ending in /rest.
         "BUGZILLA_URL": f"{url}{bugzilla.router.prefix}/rest",
         "BUGZILLA_API_KEY": bugzilla.API_KEY,

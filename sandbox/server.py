@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 
-from . import bugzilla, control, idp, idp_shapes, jira, portal, slack
+from . import bugzilla, control, idp, idp_shapes, jira, portal, slack, webhooks
 from .app import App
 from .http import make_server
 from .world import World
@@ -20,7 +20,9 @@ def build_app(*, cases: int, seed: int, jira_flavor: str = "cloud", idp_shape: s
     portal.warm(world)  # build the search indexes before saying "ready"
     jira.warm(world)
     app = App(world, fault_seed=seed)
-    app.mount(portal.sso, portal.portal, jira.router, bugzilla.router, slack.router, idp.router, control.router(app))
+    app.hooks = webhooks.Webhooks(world, app.hook_fault)
+    app.mount(portal.sso, portal.portal, jira.router, webhooks.router(app.hooks), bugzilla.router, slack.router,
+              idp.router, control.router(app))  # fmt: skip
     return app
 
 

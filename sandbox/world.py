@@ -175,6 +175,8 @@ class Bug:
 class World:
     def __init__(self, *, cases: int = 500, seed: int = 1, jira_flavor: str = "cloud"):
         self.lock = threading.RLock()
+        # Called with (webhook event, issue, comment or None) on every issue change: JIRA's webhooks.
+        self.issue_listeners: list = []
         self.jira_flavor = jira_flavor  # "cloud" (search/jql, nextPageToken) or "server" (search, startAt)
         self.version = 0  # bumped by every mutation; caches key on it
         # Numbers of changed cases, in order: the portal's search index applies them incrementally.
@@ -481,11 +483,16 @@ class World:
         self.case_changes.append(case.number)
         self.changed()
 
-    def touch_issue(self, issue: JiraIssue) -> None:
+    def touch_issue(self, issue: JiraIssue, *, comment: Comment | None = None) -> None:
+        """`issue` changed; with `comment`, by that comment's arrival (JIRA's webhooks tell the two apart)."""
         issue.updated = max(now(), issue.updated + timedelta(seconds=1))
-        self._issue_changed(issue)
+        self._issue_changed(issue, "comment_created" if comment else "jira:issue_updated", comment)
 
-    def _issue_changed(self, issue: JiraIssue) -> None:
+    def _issue_changed(
+        self, issue: JiraIssue, event: str = "jira:issue_created", comment: Comment | None = None
+    ) -> None:
+        for listener in self.issue_listeners:  # JIRA's webhooks (sandbox/webhooks.py); called under the lock
+            listener(event, issue, comment)
         if self._keep_issue_states:
             self._unsealed.append(len(self.issue_changes))
         self.issue_changes.append(issue.key)
@@ -569,7 +576,7 @@ class World:
         issue = self.issues[key]
         comment = Comment(str(self.next_id("comment")), author or issue.assignee or issue.reporter, body, now())
         issue.comments.append(comment)
-        self.touch_issue(issue)
+        self.touch_issue(issue, comment=comment)
         return comment
 
     def cards(self) -> list[JiraIssue]:
@@ -609,13 +616,15 @@ class World:
                 open_cases.remove(case)
                 changed.append(f"case {case.number} closed")
             elif kind in ("card", "card_comment") and card:
+                comment = None
                 if kind == "card":
                     card.status = rng.choice([s for s in OPEN_CARD_STATUSES if s != card.status])
                 else:
-                    card.comments.append(
-                        Comment(str(self.next_id("comment")), card.assignee or card.reporter, text.comment(rng), now())
+                    comment = Comment(
+                        str(self.next_id("comment")), card.assignee or card.reporter, text.comment(rng), now()
                     )
-                self.touch_issue(card)
+                    card.comments.append(comment)
+                self.touch_issue(card, comment=comment)
                 changed.append(f"card {card.key} {kind}")
             elif kind == "bug" and case.bugzillas:
                 bug = self.bugs[rng.choice(case.bugzillas)]

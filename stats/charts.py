@@ -22,7 +22,7 @@ BUCKET_LABELS = [label for label, *_ in BUCKETS]
 # The severity badges' colours (t5g.css), so a chart reads like the tables beside it.
 SEVERITY_COLOURS = {
     Severity.URGENT: "#c9190b",
-    Severity.HIGH: "#e07a00",
+    Severity.HIGH: "#b45309",  # the badge's: 5.0:1 with white text (WCAG AA)
     Severity.NORMAL: "#2b6cb0",
     Severity.LOW: "#6a6e73",
 }

@@ -1,10 +1,21 @@
+from datetime import UTC, datetime
+
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Exists, F, OuterRef, Subquery
+from django.utils.html import format_html
 
 from . import admin_beat, notify  # noqa: F401 - admin_beat registers the schedules' admin
-from .models import FailingRecord, Notification, Profile, SyncRun, UpstreamWrite
-from .sync import registry
+from .models import FailingRecord, Notification, Profile, Refresh, SyncRun, UpstreamWrite
+from .sync import hooks, registry
+
+# The admin's branding (templates/admin/base_site.html adds T5G's favicon and colours).
+admin.site.site_header = "T5G admin"
+admin.site.site_title = "T5G admin"
+admin.site.index_title = "Settings, schedules and records"
+admin.site.site_url = "/"
 
 
 class JobFilter(admin.SimpleListFilter):
@@ -21,7 +32,7 @@ class JobFilter(admin.SimpleListFilter):
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = [
-        "job", "trigger", "started_at", "duration", "outcome",
+        "job", "started_by", "started_at", "seconds", "result",
         "fetched", "created", "updated", "unchanged", "rejected",
     ]  # fmt: skip
     list_filter = [JobFilter, "trigger", "outcome", "full"]
@@ -29,12 +40,45 @@ class SyncRunAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     readonly_fields = [f.name for f in SyncRun._meta.fields]
 
+    def get_queryset(self, request):
+        # A run of a refresh shares the refresh's task id: who asked for it (none: the automatic first refresh).
+        refresh = Refresh.objects.filter(task_id=OuterRef("task_id")).exclude(task_id="")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(in_refresh=Exists(refresh), refresh_by=Subquery(refresh.values("requested_by__username")[:1]))
+        )
+
     def has_add_permission(self, request) -> bool:
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        # Whether JIRA's webhooks arrive (t5g/sync/hooks.py): their re-reads are the runs of the webhook jobs.
+        last = hooks.last_received("jira")
+        if last:
+            last = {**last, "at": datetime.fromtimestamp(last["at"], UTC)}
+        context = {"last_webhook": last, "webhooks_on": bool(settings.JIRA_WEBHOOK_SECRET), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=context)
 
     @admin.display(description="job", ordering="source")
     def job(self, run: SyncRun) -> str:
         return registry.label_of(run.source)
+
+    @admin.display(description="started by", ordering="trigger")
+    def started_by(self, run: SyncRun) -> str:
+        if getattr(run, "in_refresh", False):
+            return f"refresh by {run.refresh_by}" if run.refresh_by else "first refresh (automatic)"
+        return {"schedule": "schedule", "manual": "manual (Run now or a command)"}.get(run.trigger, run.trigger)
+
+    @admin.display(description="duration", ordering=F("finished_at") - F("started_at"))
+    def seconds(self, run: SyncRun) -> str:
+        return f"{run.duration.total_seconds():.1f} s" if run.duration is not None else "—"
+
+    @admin.display(description="outcome", ordering="outcome")
+    def result(self, run: SyncRun) -> str:
+        if run.outcome in (SyncRun.Outcome.FAILED, SyncRun.Outcome.RETRY):
+            return format_html('<span class="t5g-outcome failed">{}</span>', run.get_outcome_display())
+        return run.get_outcome_display()
 
 
 class ProfileInline(admin.StackedInline):

@@ -76,3 +76,35 @@ def record_view_cache(*, hit: bool) -> None:
         redis_connection().hincrby(VIEW_CACHE, "hit" if hit else "miss", 1)
     except Exception:  # noqa: BLE001 - nor a page
         log.debug("cache metrics not recorded", exc_info=True)
+
+
+# The pages people open, by day: what the worker renders ahead after a sync (t5g/sync/warm.py).
+PAGES = "pages:{day}"  # sorted set: "<path>?<query>" -> requests that day
+PAGES_KEPT_SECONDS = 2 * 86400
+
+
+def record_page(url: str) -> None:
+    day = time.strftime("%Y%m%d", time.gmtime())
+    try:
+        pipe = redis_connection().pipeline(transaction=False)
+        pipe.zincrby(PAGES.format(day=day), 1, url)
+        pipe.expire(PAGES.format(day=day), PAGES_KEPT_SECONDS)
+        pipe.execute()
+    except Exception:  # noqa: BLE001 - nor a page
+        log.debug("page not counted", exc_info=True)
+
+
+def popular_pages(count: int) -> list[str]:
+    """The `count` pages most requested today and yesterday."""
+    now = time.time()
+    days = [time.strftime("%Y%m%d", time.gmtime(now - d * 86400)) for d in (0, 1)]
+    try:
+        conn = redis_connection()
+        totals: Counter[str] = Counter()
+        for day in days:
+            for url, score in conn.zrevrange(PAGES.format(day=day), 0, count * 2, withscores=True):
+                totals[url.decode()] += score
+    except Exception:  # noqa: BLE001 - then only the default pages are warmed
+        log.debug("popular pages unknown", exc_info=True)
+        return []
+    return [url for url, _ in totals.most_common(count)]

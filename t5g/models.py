@@ -27,6 +27,7 @@ class SyncRun(models.Model):
         SCHEDULE = "schedule"
         MANUAL = "manual"
         BACKFILL = "backfill"
+        WEBHOOK = "webhook"
 
     class Outcome(models.TextChoices):
         RUNNING = "running"

@@ -136,6 +136,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "djangosaml2.middleware.SamlSessionMiddleware",  # request.saml_session: the SAML exchange's own cookie
     "django.middleware.common.CommonMiddleware",
+    "t5g.errors.ApiErrorsMiddleware",  # inside CommonMiddleware: /api/x still redirects to /api/x/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a signed-in user unless its view says otherwise (@login_not_required).
@@ -143,6 +144,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "t5g.popular.PageCounter",  # which pages to render ahead after a sync
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -172,6 +174,7 @@ TEMPLATES = [
 SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "bool", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "t5g.errors.csrf_failure"  # T5G's page, not Django's "CSRF verification failed"
 SESSION_COOKIE_AGE = _env("SESSION_COOKIE_AGE", "int", 12 * 3600)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -482,6 +485,18 @@ UPSTREAM_CONCURRENCY = _env("UPSTREAM_CONCURRENCY", "int", 8)
 SYNC_WRITE_BATCH = _env("SYNC_WRITE_BATCH", "int", 5000)
 # Incremental syncs re-read this many minutes before the newest change a run of theirs read.
 SYNC_OVERLAP_MINUTES = _env("SYNC_OVERLAP_MINUTES", "int", 10)
+# JIRA's webhooks (/hooks/jira/, t5g/webhooks.py): on with a shared secret, which JIRA Cloud and Data Center 10+
+# sign each call with (X-Hub-Signature) and an older Server sends in the URL (?token=). A burst of calls for one
+# issue within WEBHOOK_COALESCE_SECONDS is one re-read. JIRA_WEBHOOK_JQL: the issues JIRA calls about
+# (`manage.py jira_webhook register`); add the projects of linked bugs to have them re-read as well.
+JIRA_WEBHOOK_SECRET = _env("JIRA_WEBHOOK_SECRET", "str", "")
+WEBHOOK_COALESCE_SECONDS = _env("WEBHOOK_COALESCE_SECONDS", "float", 2.0)
+JIRA_WEBHOOK_JQL = _env("JIRA_WEBHOOK_JQL", "str", "")  # default: the team's cards (t5g/webhooks.py)
+# After a sync writes, the worker renders the most-used pages ahead (t5g/sync/warm.py), this long after the last write.
+WARM_PAGES = _env("WARM_PAGES", "bool", True)
+WARM_DELAY_SECONDS = _env("WARM_DELAY_SECONDS", "float", 3.0)
+# An open page asks this often whether its data changed, and updates itself in place (t5g/live.py); 0: never.
+LIVE_POLL_SECONDS = _env("LIVE_POLL_SECONDS", "int", 15)
 # Details, JIRA links, bugs and JIRA issues of open cases are re-read when their copy is this old.
 REFRESH_AFTER_HOURS = _env("REFRESH_AFTER_HOURS", "int", 72)
 # Details and JIRA links are read for open cases and cases changed in this many days (0: every case).

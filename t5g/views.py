@@ -1,7 +1,10 @@
-"""The refresh button: start a sync of every source (or attach to the one running) and follow its progress."""
+"""The refresh button: start a sync of every source (or attach to the one running) and follow its progress;
+and the favicon."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -48,3 +51,10 @@ def _refresh_json(refresh: Refresh) -> dict:
         "created_at": refresh.created_at,
         "finished_at": refresh.finished_at,
     }
+
+
+@login_not_required
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says: send them to the SVG (cached for a year there)."""
+    return HttpResponsePermanentRedirect(static("t5g/favicon.svg"))

@@ -124,9 +124,10 @@ def test_it_forbids_a_user_who_is_not_active(user, session):
     user.is_active = False
     user.save()
     by_token = Client().get("/api/cases/", **bearer(key))
-    assert by_token.status_code == 403 and by_token.json() == {"error": "The user of this API key is not active."}
+    assert by_token.status_code == 403
+    assert by_token.json() == {"error": "The user of this API key is not active.", "status": 403}
     by_session = session.get("/api/cases/")
-    assert by_session.status_code == 403 and by_session.json() == {"error": "This user is not active."}
+    assert by_session.status_code == 403 and by_session.json() == {"error": "This user is not active.", "status": 403}
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
@@ -271,7 +272,7 @@ def test_it_returns_a_case_with_everything_linked_to_it(session, world):
 
 def test_it_answers_404_for_an_unknown_case(session):
     response = session.get("/api/cases/99999999/")
-    assert response.status_code == 404 and response.json() == {"error": "No case '99999999'."}
+    assert response.status_code == 404 and response.json() == {"error": "No case '99999999'.", "status": 404}
 
 
 def test_it_lists_cards_with_filters(session, world):
@@ -435,7 +436,7 @@ def test_the_revoke_tokens_command_revokes_every_key_of_a_user(user):
     assert out.getvalue().strip() == "Revoked 2 token(s) of script."
     for key in keys:
         response = Client().get("/api/cases/", **bearer(key))
-        assert response.status_code == 401 and response.json() == {"error": "This API key was revoked."}
+        assert response.status_code == 401 and response.json() == {"error": "This API key was revoked.", "status": 401}
     assert Client().get("/api/cases/", **bearer(other)).status_code == 200
     assert ApiToken.objects.filter(revoked_at__isnull=False).count() == 2  # kept, with their last use
 

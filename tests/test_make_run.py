@@ -1,4 +1,4 @@
-"""What `make run` starts: DEBUG only with the sandbox, and no password on any command line."""
+"""What `make run` starts: never DEBUG unless asked, and no password on any command line."""
 
 import os
 import shutil
@@ -16,7 +16,8 @@ UPSTREAMS = ("PORTAL_URL", "JIRA_URL", "BUGZILLA_URL")
 
 
 FAKE = """#!/bin/sh
-echo "$(basename "$0") $* DEBUG=${DEBUG-unset} REDIS_URL=${REDIS_URL-unset}" >> "$FAKE_LOG"
+echo "$(basename "$0") $* DEBUG=${DEBUG-unset} REDIS_URL=${REDIS_URL-unset} SECRET_KEY=${SECRET_KEY:+set}" \
+  >> "$FAKE_LOG"
 """
 
 
@@ -41,7 +42,7 @@ def make_run(directory: Path, **env: str) -> list[str]:
     """What `make run` started, one line each: the tool, its arguments, DEBUG and REDIS_URL as it saw them."""
     log = directory / "started.log"
     log.unlink(missing_ok=True)
-    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "REDIS_URL", *UPSTREAMS)}
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "REDIS_URL", "SECRET_KEY", *UPSTREAMS)}
     clean.update(FAKE_LOG=str(log), **env)
     subprocess.run(["make", "run", "SYSTEM_PACKAGES="], cwd=directory, env=clean, capture_output=True, timeout=120,
                    check=True)  # fmt: skip
@@ -52,18 +53,32 @@ def started(lines: list[str], what: str) -> str:
     return next(line for line in lines if what in line)
 
 
-def test_make_run_turns_debug_on_only_for_the_sandbox(checkout):
+def test_make_run_never_turns_debug_on_by_itself(checkout):
+    # With DEBUG a 404 would be Django's page listing every URL pattern, not T5G's own.
     with_sandbox = make_run(checkout)
-    assert "DEBUG=true" in started(with_sandbox, "manage.py migrate")
-    assert "DEBUG=true" in started(with_sandbox, "honcho") and " sandbox " in started(with_sandbox, "honcho")
+    for step in ("manage.py migrate", "manage.py setup_schedules", "honcho"):
+        assert "DEBUG=unset" in started(with_sandbox, step), with_sandbox
+        # What DEBUG gave the demo: a key, made once for this machine and kept private.
+        assert "SECRET_KEY=set" in started(with_sandbox, step), with_sandbox
+    key = checkout / "var" / "secret-key"
+    assert len(key.read_text()) >= 40 and stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert " sandbox " in started(with_sandbox, "honcho")
+    assert " hooks " in started(with_sandbox, "honcho")  # the sandbox's JIRA calls T5G on every change
+    assert key.read_text() not in "".join(with_sandbox)  # on no command line
     real = make_run(checkout, PORTAL_URL="https://api.example.com/support", JIRA_URL="https://jira.example.com")
     for step in ("manage.py migrate", "manage.py setup_schedules", "honcho"):
-        assert "DEBUG=unset" in started(real, step), real
+        assert "DEBUG=unset" in started(real, step) and started(real, step).endswith("SECRET_KEY="), real
     assert " sandbox " not in started(real, "honcho")
-    # Real upstreams named in .env count as well; DEBUG asked for is DEBUG given.
-    (checkout / ".env").write_text("SECRET_KEY=x\nBUGZILLA_URL=https://bugzilla.example.com/rest\n")
-    assert "DEBUG=unset" in started(make_run(checkout), "honcho")
+    assert " hooks " not in started(real, "honcho")  # a real JIRA's webhook is an administrator's to register
+    # DEBUG asked for is DEBUG given.
     assert "DEBUG=true" in started(make_run(checkout, DEBUG="true"), "honcho")
+
+
+def test_make_run_prints_the_address_and_sign_ins_last(checkout):
+    honcho = started(make_run(checkout), "honcho")
+    assert honcho.split(" DEBUG=")[0].endswith(" announce")  # started with the others, waits for them
+    line = next(p for p in (checkout / "Procfile").read_text().splitlines() if p.startswith("announce:"))
+    assert "manage.py announce" in line and line.endswith("exec sleep infinity")  # honcho stops all when one exits
 
 
 def test_make_run_gives_its_redis_a_password(checkout):

@@ -16,6 +16,7 @@
   }
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:afterSettle", function (event) { draw(event.target); });
+  document.addEventListener("t5g:updated", function (event) { draw(event.target); });
 })();
 
 // ---- Cases table (/cases/): expandable rows ------------------------------------------------------
@@ -66,4 +67,74 @@
   });
   document.addEventListener("DOMContentLoaded", function () { showTools(document); });
   document.addEventListener("htmx:afterSettle", function (event) { showTools(event.target); });
+  document.addEventListener("t5g:updated", function (event) { showTools(event.target); });
+})();
+
+// ---- Pages that update themselves (t5g/live.py) --------------------------------------------------
+// Every data-poll seconds, while the tab is visible, the page asks /changes/ whether the data it was rendered
+// from (data-generation) changed: 204 while not. When it did, the page fetches itself and swaps <main> in place,
+// keeping the scroll position, the address (filters, sort) and the expanded rows (shown at once, then re-read),
+// and says so quietly in the header. Not while the user is typing in a field of the page: it waits for the next.
+(function () {
+  var body = document.body;
+  if (!body || !body.dataset.live || !window.fetch) return;
+  var every = Math.max(5, parseInt(body.dataset.poll, 10) || 15) * 1000;
+  var busy = false;
+
+  function typing(main) {
+    var el = document.activeElement;
+    return el && main.contains(el) && el.matches("input, select, textarea") && el.type !== "checkbox";
+  }
+  function note() {
+    var el = document.getElementById("live-note");
+    if (!el) return;
+    var now = new Date();
+    el.textContent = "updated " + String(now.getHours()).padStart(2, "0") + ":" + String(now.getMinutes()).padStart(2, "0");
+    el.title = "The data on this page changed and it updated itself at " + now.toLocaleTimeString();
+  }
+  function update(main) {
+    var open = Array.prototype.map.call(main.querySelectorAll("[data-expand][aria-expanded='true']"), function (link) {
+      var row = link.closest("tr"), detail = row && row.nextElementSibling;
+      return { url: link.getAttribute("hx-get"), detail: detail && detail.classList.contains("case-detail") ? detail : null };
+    });
+    return fetch(window.location.href, { credentials: "same-origin", cache: "no-store", headers: { "X-T5G-Live": "1" } })
+      .then(function (answer) { return answer.ok ? answer.text() : null; })
+      .then(function (html) {
+        if (!html || typing(main)) return;
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var fresh = page.querySelector("main");
+        if (!fresh) return;
+        var y = window.scrollY;
+        main.innerHTML = fresh.innerHTML;
+        if (page.body.dataset.generation) body.dataset.generation = page.body.dataset.generation;
+        open.forEach(function (was) {
+          var link = main.querySelector('[data-expand][hx-get="' + CSS.escape(was.url) + '"]');
+          var row = link && link.closest("tr");
+          if (!row || !was.detail) return;
+          row.after(was.detail);
+          link.setAttribute("aria-expanded", "true");
+          link.textContent = "\u25be";
+          if (window.htmx) window.htmx.ajax("GET", was.url, { target: was.detail, swap: "outerHTML" });
+        });
+        if (window.htmx) window.htmx.process(main);
+        main.dispatchEvent(new CustomEvent("t5g:updated", { bubbles: true }));
+        window.scrollTo(0, y);
+        note();
+      });
+  }
+  function poll() {
+    var main = document.querySelector("main");
+    if (busy || document.visibilityState !== "visible" || !main) return;
+    busy = true;
+    var url = body.dataset.live + "?since=" + encodeURIComponent(body.dataset.generation || "");
+    fetch(url, { credentials: "same-origin", cache: "no-store" })
+      .then(function (answer) {
+        if (answer.status !== 200 || typing(main)) return null;
+        return update(main);
+      })
+      .catch(function () { /* offline or signed out: try again next time */ })
+      .then(function () { busy = false; });
+  }
+  setInterval(poll, every);
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") poll(); });
 })();

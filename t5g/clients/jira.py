@@ -300,6 +300,32 @@ class JiraClient:
         if response.status_code >= 400:
             raise UpstreamError(f"JIRA update {key}: HTTP {response.status_code} {response.text[:200]!r}")
 
+    # --- webhooks (an administrator's API: Server/DC and Cloud's /rest/webhooks/1.0) ------------------------------
+    def _webhooks_call(self, method: str, path: str = "", **kwargs) -> Any:
+        url = f"{self.url}/rest/webhooks/1.0/webhook{path}"
+        what = f"JIRA webhooks {method}"
+        response = _call(lambda: getattr(self.jira._session, method.lower())(url, **kwargs), what)
+        if response.status_code >= 400:
+            raise UpstreamError(f"{what}: HTTP {response.status_code} {response.text[:200]!r}",
+                                status=response.status_code)  # fmt: skip
+        return _call(response.json, what) if response.content else None
+
+    def webhooks(self) -> list[dict]:
+        found = self._webhooks_call("GET")
+        if not isinstance(found, list):
+            raise UpstreamError("JIRA webhooks: expected a list")
+        return [w for w in found if isinstance(w, dict)]
+
+    def register_webhook(self, *, name: str, url: str, events: list[str], jql: str, secret: str) -> dict:
+        body = {"name": name, "url": url, "events": events, "filters": {"issue-related-events-section": jql},
+                "excludeBody": False, "enabled": True, "secret": secret}  # fmt: skip
+        return self._webhooks_call("POST", json=body)
+
+    def remove_webhook(self, hook_id: str) -> None:
+        if not re.fullmatch(r"\d+", hook_id):
+            raise ValueError(f"not a webhook id: {hook_id!r}")
+        self._webhooks_call("DELETE", f"/{hook_id}")
+
 
 def jira_escape(value: str) -> str:
     """Text for JIRA wiki markup, shown as typed: markup characters are escaped."""

@@ -14,7 +14,14 @@ from django.conf import settings
 
 MASK = "[secret]"
 # The configured credentials, wherever they appear.
-SECRET_SETTINGS = ("BUGZILLA_API_KEY", "JIRA_TOKEN", "PORTAL_OFFLINE_TOKEN", "SLACK_TOKEN", "METRICS_TOKEN")
+SECRET_SETTINGS = (
+    "BUGZILLA_API_KEY",
+    "JIRA_TOKEN",
+    "PORTAL_OFFLINE_TOKEN",
+    "SLACK_TOKEN",
+    "METRICS_TOKEN",
+    "JIRA_WEBHOOK_SECRET",
+)
 # Shorter values could be ordinary words.
 MIN_SECRET_LENGTH = 6
 _NAMES = r"[\w.-]*(?:api_?key|token|password|passwd|secret)"

@@ -235,12 +235,27 @@ def local_login(request: HttpRequest) -> HttpResponse:
     return _local_login(request)
 
 
+ADMINISTRATORS_SHOWN = 5
+
+
+def _administrators() -> list[str]:
+    """A few active staff members a member can ask for admin rights (names, not e-mail addresses)."""
+    staff = auth.get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+    return [user.get_full_name() or user.get_username() for user in staff[:ADMINISTRATORS_SHOWN]]
+
+
 @login_not_required
 def admin_login(request: HttpRequest) -> HttpResponse:
     """The admin signs in like every page does (the admin's own password form would bypass SAML)."""
     if request.user.is_authenticated:
         if request.user.is_staff:
             return redirect("admin:index")
-        # Sending a signed-in non-administrator to sign in again would loop back here.
-        return render(request, "t5g/saml_refused.html", {"admin_groups": settings.SAML_ADMIN_GROUPS}, status=403)
+        # Sending a signed-in non-administrator to sign in again would loop back here; "Sign-in refused" would
+        # be untrue (they are signed in): say what is missing and whom to ask.
+        return render(
+            request,
+            "t5g/admin_refused.html",
+            {"admin_groups": settings.SAML_ADMIN_GROUPS, "administrators": _administrators()},
+            status=403,
+        )
     return redirect_to_login(request.GET.get("next") or "/admin/", settings.LOGIN_URL)

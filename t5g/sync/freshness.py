@@ -70,4 +70,5 @@ def source_freshness(*, failing_records: bool = False) -> list[Freshness]:
             failing_since=failing.get(job.name, {}).get("since"),
         )
         for job in jobs()
+        if job.scheduled  # a job of webhooks has no schedule to be late on
     ]

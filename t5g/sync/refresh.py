@@ -93,6 +93,10 @@ def run_refresh(*, refresh_id: int, task_id: str = "") -> Refresh:
     refresh = Refresh.objects.get(pk=refresh_id)
     if not refresh.active:
         return refresh  # a redelivered task for a refresh already over
+    if task_id and not refresh.task_id:
+        # Beat starts the first refresh (schedules.py) without start_refresh: its runs are found by this id.
+        Refresh.objects.filter(pk=refresh.pk, task_id="").update(task_id=task_id)
+        refresh.task_id = task_id  # and in the copy saved when it ends
     # A list, in the order the sources ran: PostgreSQL's jsonb does not keep a dict's key order.
     summary: list[dict] = []
     last_write = 0.0

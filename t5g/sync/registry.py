@@ -47,6 +47,14 @@ class Job:
     # Its place in a refresh, `manage.py sync all` and the health checks, lowest first; each reads what the
     # ones before it wrote. None: a job of its own (automation), run only by its schedules or by name.
     refresh: int | None = None
+    # The upstream whose webhooks run this job with the keys they name (`keys=[...]`, t5g/sync/hooks.py): a job
+    # of events, with no schedule of its own; the scheduled syncs still reconcile whatever a webhook missed.
+    on_webhook: str = ""
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether it runs by itself (a schedule or a refresh): only then can its data be late."""
+        return bool(self.schedules) or self.refresh is not None
 
 
 _cache: tuple[tuple[str, ...], dict[str, Job]] | None = None
@@ -98,6 +106,11 @@ def get_job(name: str) -> Job:
 def refreshed() -> list[Job]:
     """The jobs a refresh (and `sync all`) runs, in order: the upstream sources."""
     return [job for job in jobs() if job.refresh is not None]
+
+
+def on_webhook(upstream: str) -> list[Job]:
+    """The jobs an `upstream` webhook runs."""
+    return [job for job in jobs() if job.on_webhook == upstream]
 
 
 def label_of(name: str) -> str:

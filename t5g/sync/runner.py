@@ -22,6 +22,7 @@ from . import alerts
 from .batches import Progress, no_progress
 from .locks import job_lock
 from .registry import get_job
+from .warm import queue_warm
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ def run_job(
             run.rejected,
         )  # fmt: skip
         alerts.job_recovered(run)
+        if run.created or run.updated:
+            queue_warm()  # the pages people open, rendered before they ask
         return run
 
 

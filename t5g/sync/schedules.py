@@ -20,6 +20,11 @@ CORE_SCHEDULES = [
     # Queue again notifications stuck pending (t5g/notify.py).
     (Schedule("notification_resend", every=10), "t5g.resend_notifications"),
 ]
+# What the core's tasks do, for the schedules' admin (a job's is its label).
+CORE_DESCRIPTIONS = {
+    "t5g.resend_notifications": "Queue again the e-mail and Slack notifications stuck pending.",
+    "celery.backend_cleanup": "Celery's own: delete expired task results.",
+}
 
 
 def default_schedules() -> list[tuple[Schedule, str, dict]]:

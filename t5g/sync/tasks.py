@@ -6,7 +6,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from . import runner
+from . import hooks, runner, warm
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +44,15 @@ def refresh(self, refresh_id: int) -> None:
     from .refresh import run_refresh
 
     run_refresh(refresh_id=refresh_id, task_id=self.request.id or "")
+
+
+@shared_task(name="t5g.reread")
+def reread(upstream: str) -> list[int]:
+    """The keys webhooks named, read again (t5g/sync/hooks.py)."""
+    return hooks.reread(upstream=upstream, task_id=reread.request.id or "")
+
+
+@shared_task(name="t5g.warm_pages")
+def warm_pages() -> dict[str, float]:
+    """The most-used pages rendered ahead after a sync (t5g/sync/warm.py)."""
+    return warm.warm_pages()
