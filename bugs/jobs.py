@@ -6,6 +6,7 @@ JOBS = [
     Job(
         name="issues",
         label="Issues",
+        upstream="JIRA",
         service="bugs.issues.sync_issues",
         feeds=("cases", "bugs"),
         stale_after=timedelta(hours=26),
@@ -15,6 +16,7 @@ JOBS = [
     Job(
         name="issue_hooks",
         label="Issues (JIRA webhooks)",
+        upstream="JIRA",
         service="bugs.issues.reread_issues",
         feeds=("cases", "bugs"),
         stale_after=timedelta(hours=26),
@@ -23,6 +25,7 @@ JOBS = [
     Job(
         name="bugs",
         label="Bugs",
+        upstream="Bugzilla",
         service="bugs.services.sync_bugs",
         feeds=("cases", "bugs"),
         stale_after=timedelta(hours=26),
@@ -32,6 +35,7 @@ JOBS = [
     Job(
         name="tag_bugs",
         label="bug tagging",
+        upstream="Bugzilla",
         service="bugs.tagging.tag_bugs",
         feeds=("bugs",),
         stale_after=timedelta(hours=49),

@@ -6,6 +6,7 @@ JOBS = [
     Job(
         name="cards",
         label="Cards",
+        upstream="JIRA",
         service="cards.services.sync_cards",
         feeds=("cases", "cards"),
         stale_after=timedelta(hours=3),
@@ -19,6 +20,7 @@ JOBS = [
     Job(
         name="card_hooks",
         label="Cards (JIRA webhooks)",
+        upstream="JIRA",
         service="cards.services.reread_cards",
         feeds=("cases", "cards"),
         stale_after=timedelta(hours=3),
@@ -27,6 +29,7 @@ JOBS = [
     Job(
         name="create_cards",
         label="portal → JIRA cards",
+        upstream="JIRA",
         service="cards.automation.create_cards",
         feeds=("cases", "cards"),
         stale_after=timedelta(hours=3),
@@ -35,6 +38,7 @@ JOBS = [
     Job(
         name="priority",
         label="priority sync",
+        upstream="JIRA",
         service="cards.automation.sync_priority",
         feeds=("cards",),
         stale_after=timedelta(hours=49),

@@ -6,6 +6,7 @@ JOBS = [
     Job(
         name="cases",
         label="Cases",
+        upstream="The support portal",
         service="cases.services.sync_cases",
         feeds=("cases",),
         stale_after=timedelta(minutes=45),
@@ -19,6 +20,7 @@ JOBS = [
     Job(
         name="details",
         label="Details",
+        upstream="The support portal",
         service="cases.services.sync_details",
         feeds=("cases",),
         stale_after=timedelta(hours=26),

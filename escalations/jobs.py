@@ -6,6 +6,7 @@ JOBS = [
     Job(
         name="escalations",
         label="Escalations",
+        upstream="JIRA",
         service="escalations.services.sync_escalations",
         feeds=("cases", "escalations"),
         stale_after=timedelta(hours=5),

@@ -30,7 +30,13 @@ def refresh(request: HttpRequest) -> HttpResponse:
 def refresh_status(request: HttpRequest, pk: int) -> HttpResponse:
     refresh = checked(get_object_or_404(Refresh, pk=pk))  # the bar of a refresh whose worker died ends
     if request.headers.get("HX-Request") or request.GET.get("fragment"):
-        return render(request, "t5g/refresh.html", {"refresh": refresh})
+        # The poll's answer once it has ended: the outcome shown open, and the page told to show the new data in
+        # place (static/t5g/t5g.js listens for t5g:refreshed), without a reload to find and press.
+        just_finished = not refresh.active
+        response = render(request, "t5g/refresh.html", {"refresh": refresh, "just_finished": just_finished})
+        if just_finished:
+            response["HX-Trigger"] = "t5g:refreshed"
+        return response
     return JsonResponse(_refresh_json(refresh))
 
 

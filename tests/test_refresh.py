@@ -1,5 +1,6 @@
 """Refresh now: one background sync of every source at a time, its progress visible and resumable."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -34,7 +35,7 @@ def test_it_refreshes_every_source_in_a_worker_and_shows_the_progress(admin_clie
     assert refresh.state == "done", refresh.error
     assert [r["source"] for r in refresh.summary] == [job.name for job in refreshed()]
     assert refresh.summary[0]["created"] == Case.objects.count() > 0
-    assert "Refresh now" in widget and "cases: " in widget  # the button is back, with what changed
+    assert "Refresh now" in widget and "Cases: " in widget  # the button is back, with what changed
     assert SyncRun.objects.filter(trigger="manual", outcome="success").count() == len(refreshed())
 
 
@@ -48,7 +49,9 @@ def test_it_attaches_to_the_refresh_already_running(admin_client, admin_user):
     assert (refresh, started) == (running, False)
     # A reload shows the same bar: the widget is in every page's header.
     page = admin_client.get("/").content.decode()
-    assert f"/refresh/{running.pk}/" in page and "Refreshing cards (3/7)" in page
+    assert f"/refresh/{running.pk}/" in page and "Refreshing Cards (3/7)" in page
+    # Every source it syncs, the ones done ticked: a fast phase is seen too.
+    assert re.search(r'<li class="done">Cases ✓</li><li class="done">Details ✓</li><li class="current"', page)
 
 
 @pytest.mark.django_db
@@ -61,8 +64,10 @@ def test_it_reports_a_failed_source_and_refreshes_the_others(admin_user, upstrea
     assert refresh.state == "failed"
     assert refresh.error == "bugs failed; the other sources were refreshed."
     summary = {r["source"]: r for r in refresh.summary}
-    assert "error" in summary["bugs"]
+    # One sentence a person can act on, with what the pages show meanwhile; the exception is the run's, for staff.
+    assert summary["bugs"]["error"] == "Bugzilla answered 500 Internal Server Error; nothing from it yet."
     assert summary["cases"]["created"] > 0 and "error" not in summary["stats"]
+    assert "500" in SyncRun.objects.get(source="bugs").error
     assert refresh.percent == 100
     assert not UpstreamWrite.objects.exists() and upstreams.requests()["writes"] == 0
 

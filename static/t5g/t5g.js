@@ -135,6 +135,11 @@
       .catch(function () { /* offline or signed out: try again next time */ })
       .then(function () { busy = false; });
   }
+  // A refresh that just ended (its widget's last poll): show its data now, not at the next poll.
+  document.addEventListener("t5g:refreshed", function () {
+    var main = document.querySelector("main");
+    if (main && !busy) { busy = true; update(main).catch(function () {}).then(function () { busy = false; }); }
+  });
   setInterval(poll, every);
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") poll(); });
 })();

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from http import HTTPStatus
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -20,10 +21,10 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from t5g.clients.scrub import scrub
+from t5g.clients.http import UpstreamError
 from t5g.models import Refresh, SyncRun
 
-from .registry import refreshed
+from .registry import get_job, label_of, refreshed
 from .runner import run_job
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,12 @@ def run_refresh(*, refresh_id: int, task_id: str = "") -> Refresh:
                 _finish(refresh, Refresh.State.FAILED, f"Stopped after {settings.JOB_TIME_LIMIT}s (JOB_TIME_LIMIT).")
                 raise
             except Exception as exc:  # noqa: BLE001 - recorded on the run; the other sources still refresh
-                summary.append({"source": job, "error": scrub(f"{type(exc).__name__}: {exc}")[:500]})
+                # One sentence for people; the exception, for staff, is the run's error (admin: sync runs).
+                summary.append({"source": job, "label": label_of(job), "error": told(job, exc)})
                 continue
             summary.append({
                 "source": job,
+                "label": label_of(job),
                 "fetched": run.fetched,
                 "created": run.created,
                 "updated": run.updated,
@@ -138,6 +141,36 @@ def run_refresh(*, refresh_id: int, task_id: str = "") -> Refresh:
     else:
         _finish(refresh, Refresh.State.DONE)
     return refresh
+
+
+def told(job: str, exc: Exception) -> str:
+    """A source's failure in one sentence a team member can act on, and what the pages show meanwhile:
+    "Bugzilla answered 503 Service Unavailable; showing data from 14:02." Never the exception's text (URLs)."""
+    declared = get_job(job)
+    who = declared.upstream or declared.label
+    if isinstance(exc, UpstreamError) and exc.status:
+        try:
+            phrase = HTTPStatus(exc.status).phrase
+        except ValueError:
+            phrase = ""
+        said = f"{who} answered {exc.status} {phrase}".rstrip()
+    elif isinstance(exc, UpstreamError) and not exc.sent:
+        said = f"{who} could not be reached"
+    elif isinstance(exc, UpstreamError):
+        said = f"{who} did not answer in time, or answered something T5G could not read"
+    else:
+        said = f"{declared.label} failed inside T5G (the details are in its sync run, in admin)"
+    last = (
+        SyncRun.objects.filter(source=job, outcome=SyncRun.Outcome.SUCCESS)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    if last is None:
+        return f"{said}; nothing from it yet."
+    shown = timezone.localtime(last)
+    when = f"{shown:%H:%M}" if shown.date() == timezone.localdate() else f"{shown:%Y-%m-%d %H:%M}"
+    return f"{said}; showing data from {when}."
 
 
 @contextmanager

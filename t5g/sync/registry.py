@@ -50,6 +50,8 @@ class Job:
     # The upstream whose webhooks run this job with the keys they name (`keys=[...]`, t5g/sync/hooks.py): a job
     # of events, with no schedule of its own; the scheduled syncs still reconcile whatever a webhook missed.
     on_webhook: str = ""
+    # Whom it reads, as people name it ("Bugzilla"): a failure is told as "Bugzilla answered 503 …".
+    upstream: str = ""
 
     @property
     def scheduled(self) -> bool:

@@ -32,13 +32,18 @@ def test_it_shows_the_progress_of_a_refresh_until_it_is_done(member_page, stack,
     assert values == sorted(values), values
     assert 'data-state="done"' in bodies[-1]
 
-    widget.locator("summary").click()
+    # It ended under the user's eyes: every source's outcome is shown, open, and the page shows the new data in
+    # place (t5g:refreshed), with no reload link to find.
+    panel = widget.locator("details.last-refresh")
+    expect(panel).to_have_attribute("open", "")
     lines = widget.locator(".refresh-summary li")
     expect(lines).to_have_count(len(refreshed()))
     # One line per source, in the order they ran, none failed.
     shown = {line.split(":", 1)[0]: line for line in lines.all_inner_texts()}
-    assert list(shown) == [job.name for job in refreshed()]
-    for job, line in shown.items():
-        assert re.fullmatch(rf"{job}: \d+ new, \d+ updated( \(.*\))?", line.strip()), line
-    expect(widget.get_by_role("link", name="Reload to see the new data")).to_be_visible()
+    assert list(shown) == [job.label for job in refreshed()]
+    for label, line in shown.items():
+        assert re.fullmatch(rf"{label}: \d+ new, \d+ updated( \(.*\))?", line.strip()), line
+    expect(widget.get_by_role("link", name=re.compile("Reload"))).to_have_count(0)
+    expect(page.locator("#live-note")).to_have_text(re.compile(r"updated \d\d:\d\d"))
+    expect(widget.locator("summary")).to_have_text("Refreshed just now")
     watch.check()
