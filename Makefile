@@ -88,10 +88,10 @@ ifdef USE_SANDBOX
 	@# The sandbox's engineers for an empty team, once it answers; in the background, as honcho stops
 	@# everything when one of its processes exits.
 	($(PY) manage.py load_team $(SANDBOX_URL)/_sandbox/team --if-empty --wait 120 &)
-	@# `hooks` registers T5G's webhook in the sandbox's JIRA, so a change there shows on open pages in seconds.
+	@# `demo` registers T5G's webhook in the sandbox's JIRA (a change there shows on open pages in seconds) and draws past weeks of stats history once the first refresh mirrored it.
 endif
 	exec $(VENV)/bin/honcho --procfile Procfile $(if $(USE_SANDBOX),--env $(SANDBOX_ENV)$(comma).env) start \
-		$(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) $(if $(USE_SANDBOX),sandbox hooks) web worker beat flower announce
+		$(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) $(if $(USE_SANDBOX),sandbox demo) web worker beat flower announce
 
 var/secret-key:
 	@mkdir -p var && chmod 700 var

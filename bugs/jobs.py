@@ -37,6 +37,7 @@ JOBS = [
         label="bug tagging",
         upstream="Bugzilla",
         service="bugs.tagging.tag_bugs",
+        needs=("BUG_TAG_KEYWORDS",),
         feeds=("bugs",),
         stale_after=timedelta(hours=49),
         schedules=(Schedule("bug_tagging", minute="33", hour="0"),),

@@ -33,11 +33,11 @@ from django.db.models import Case as Switch
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from cards.models import Card, InternalStatus
+from cards.models import Card, CardComment, InternalStatus
 from escalations.models import Escalation
 
 from .models import Case, Detail
-from .query import NO_CARD, UNMAPPED, CaseQuery, sort_column
+from .query import NO_CARD, UNMAPPED, CaseQuery, sort_keys
 
 TRENDS_LABEL = "Trends"
 NOT_DONE = [s for s in InternalStatus.values if s != InternalStatus.DONE] + [""]
@@ -53,6 +53,13 @@ def _cards() -> QuerySet[Card]:
 
 def _card_cases(**lookups) -> QuerySet:
     return _cards().filter(**lookups).values("case_id")
+
+
+def trends_cards() -> QuerySet[Card]:
+    """The live cards labelled Trends (the trends view's, and the trends cards' layout in reports)."""
+    # Labels are a JSON list: matching its text with the quotes is exact and works on SQLite and
+    # PostgreSQL alike (SQLite has no JSON containment lookup).
+    return _cards().alias(label_text=Cast("labels", TextField())).filter(label_text__contains=f'"{TRENDS_LABEL}"')
 
 
 def escalated_cases(*types: str) -> QuerySet:
@@ -108,10 +115,13 @@ def filtered(*, query: CaseQuery) -> QuerySet[Case]:
     if query.view == "open":
         qs = qs.exclude(status="Closed").filter(removed_at__isnull=True)
     elif query.view == "trends":
-        # Labels are a JSON list: matching its text with the quotes is exact and works on SQLite and
-        # PostgreSQL alike (SQLite has no JSON containment lookup).
-        trends = _cards().alias(label_text=Cast("labels", TextField())).filter(label_text__contains=f'"{TRENDS_LABEL}"')
-        qs = qs.filter(number__in=trends.values("case_id"))
+        qs = qs.filter(number__in=trends_cards().values("case_id"))
+    elif query.view == "commented":
+        # Open or closed, as the old /table/: a card commented on lately is being worked. Read through the
+        # comments' created_at index, so the cost follows the recent comments, not all of them.
+        since = timezone.now() - timedelta(days=query.days)
+        recent = CardComment.objects.filter(created_at__gte=since, removed_at__isnull=True).values("card_id")
+        qs = qs.filter(number__in=_cards().filter(key__in=recent).values("case_id"))
     if query.q:
         q = query.q
         on_card = _cards().filter(Q(key__icontains=q) | Q(assignee__icontains=q)).values("case_id")
@@ -162,37 +172,47 @@ def filtered(*, query: CaseQuery) -> QuerySet[Case]:
 
 # --- order and columns --------------------------------------------------------------------------------------
 def ordered(qs: QuerySet[Case], *, sort: str, now: datetime) -> QuerySet[Case]:
-    """`qs` in the order `sort` asks for. Only the sort's own columns are computed for every row."""
-    column, descending = sort_column(sort)
-
-    def key(expr, *, reverse: bool = False):
+    """`qs` in the order `sort` asks for (CaseQuery.sort: columns, primary first). Only the sort's own columns
+    are computed for every row. Ties end on severity (unless sorted by it) and the case number, so paging
+    is stable."""
+    keys = sort_keys(sort)
+    aliases, order = {}, []
+    for i, (column, descending) in enumerate(keys):
+        alias, expr, reverse = _sort_key(column, now=now, name=f"sort_{i}")
+        aliases.update(alias)
         # Rows without a card (nulls) stay last in both directions.
-        return expr.desc(nulls_last=True) if descending != reverse else expr.asc(nulls_last=True)
-
-    if column == "severity":
+        order.append(expr.desc(nulls_last=True) if descending != reverse else expr.asc(nulls_last=True))
+    columns = [column for column, _ in keys]
+    if columns == ["severity"]:
         # The default: severity, then the prio-list, then crit sits.
-        qs = qs.alias(prio_rank=_prio_rank(), crit=_flag(crit_sit_q()))
-        return qs.order_by(key(F("severity")), "prio_rank", F("crit").desc(), "number")
+        aliases.update(prio_rank=_prio_rank(), crit=_flag(crit_sit_q()))
+        order += ["prio_rank", F("crit").desc()]
+    elif "severity" not in columns:
+        order.append("severity")
+    return qs.alias(**aliases).order_by(*order, "number")
+
+
+CARD_SORTS = {"status": "status", "assignee": "assignee", "card": "key"}
+CASE_SORTS = {"case": "number", "severity": "severity", "summary": "summary", "product": "product",
+              "account": "account", "case_status": "status", "updated": "upstream_updated_at"}  # fmt: skip
+
+
+def _sort_key(column: str, *, now: datetime, name: str) -> tuple[dict, F, bool]:
+    """What sorting by `column` needs: the aliases to compute, the expression and whether ascending puts
+    its largest values first (crit sits: "Yes" before "No")."""
+    if column in CASE_SORTS:
+        return {}, F(CASE_SORTS[column]), False
     if column == "prio":
-        return qs.alias(prio_rank=_prio_rank()).order_by(key(F("prio_rank")), "severity", "number")
+        return {name: _prio_rank()}, F(name), False
     if column == "critsit":
-        return qs.alias(crit=_flag(crit_sit_q())).order_by(key(F("crit"), reverse=True), "severity", "number")
-    card_columns = {"status": "status", "assignee": "assignee", "card": "key"}
-    if column in card_columns:
+        return {name: _flag(crit_sit_q())}, F(name), True
+    if column in CARD_SORTS:
         # One value per case: the card the table shows.
-        value = Subquery(_cards().filter(case_id=OuterRef("number")).values(card_columns[column])[:1])
-        return qs.alias(sort_key=value).order_by(key(F("sort_key")), "severity", "number")
-    expr = {
-        "case": F("number"),
-        "summary": F("summary"),
-        "product": F("product"),
-        "account": F("account"),
-        "case_status": F("status"),
-        "days_open": _days_open(now),
-        "updated": F("upstream_updated_at"),
-    }[column]
-    # Ties: severity, then the case number, so paging is stable.
-    return qs.alias(sort_key=expr).order_by(key(F("sort_key")), "severity", "number")
+        value = Subquery(_cards().filter(case_id=OuterRef("number")).values(CARD_SORTS[column])[:1])
+        return {name: value}, F(name), False
+    if column == "days_open":
+        return {name: _days_open(now)}, F(name), False
+    raise ValueError(f"no sort column {column!r}")
 
 
 def _active_card() -> FilteredRelation:

@@ -8,23 +8,28 @@ from cards.models import InternalStatus
 
 from .models import Severity
 from .query import (
+    DEFAULT_DAYS,
     DEFAULT_PER,
     DEFAULT_SORT,
+    MAX_DAYS,
     MAX_PER,
+    MAX_SORTS,
     NO_CARD,
     PRIO_VALUES,
-    SORT_ALIASES,
     SORTS,
     UNMAPPED,
     VIEWS,
     YES_NO,
     CaseQuery,
+    join_sorts,
+    sort_column,
 )
 
 # Free-text values (accounts, products, ...) longer than this are no real value: refused, not matched.
 MAX_VALUE_LENGTH = 255
 # A query string repeating one filter more often than this is refused rather than turned into a huge IN ().
 MAX_VALUES = 200
+BAD_DAYS = f"a whole number of days from 1 to {MAX_DAYS}."
 
 
 class MultipleTextField(forms.Field):
@@ -41,6 +46,25 @@ class MultipleTextField(forms.Field):
         return values
 
 
+class SortField(forms.Field):
+    """sort=: columns, comma-separated or repeated (?sort=-severity,days or ?sort=-severity&sort=days), primary
+    first, each "-" in front for descending; aliases resolved, a column named twice counts once (the first)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> str:
+        keys = [k.strip() for v in (value or []) if isinstance(v, str) for k in v.split(",") if k.strip()]
+        if unknown := [k for k in keys if sort_column(k)[0] not in SORTS]:
+            raise forms.ValidationError(f"no column named {unknown[0][:40]!r}.")
+        columns: dict[str, bool] = {}
+        for key in keys:
+            column, descending = sort_column(key)
+            columns.setdefault(column, descending)
+        if len(columns) > MAX_SORTS:
+            raise forms.ValidationError(f"at most {MAX_SORTS} columns, got {len(columns)}.")
+        return join_sorts(list(columns.items()))
+
+
 def _choices(values) -> list[tuple[str, str]]:
     return [(str(v), str(v)) for v in values]
 
@@ -49,6 +73,13 @@ class CaseQueryForm(forms.Form):
     """Parses the table's query string. Invalid parameters are left out of query() and named by messages()."""
 
     view = forms.ChoiceField(choices=_choices(VIEWS), required=False)
+    days = forms.IntegerField(
+        label="commented in the last days",
+        min_value=1,
+        max_value=MAX_DAYS,
+        required=False,
+        error_messages={"invalid": BAD_DAYS, "min_value": BAD_DAYS, "max_value": BAD_DAYS},
+    )
     q = forms.CharField(label="search", max_length=200, required=False)
     severity = forms.TypedMultipleChoiceField(
         choices=[(str(v), label) for v, label in Severity.choices], coerce=int, required=False
@@ -72,16 +103,9 @@ class CaseQueryForm(forms.Form):
     opened_before = forms.DateField(
         label="opened before", required=False, input_formats=["%Y-%m-%d"], error_messages=bad_date
     )
-    sort = forms.ChoiceField(
-        choices=_choices([*(f"{d}{s}" for s in (*SORTS, *SORT_ALIASES) for d in ("", "-"))]), required=False
-    )
+    sort = SortField(required=False)
     page = forms.IntegerField(min_value=1, required=False)
     per = forms.IntegerField(label="rows per page", min_value=1, max_value=MAX_PER, required=False)
-
-    def clean_sort(self) -> str:
-        sort = self.cleaned_data["sort"]
-        column = sort.lstrip("-")
-        return sort.replace(column, SORT_ALIASES.get(column, column)) if sort else sort
 
     def clean(self):
         data = super().clean()
@@ -97,6 +121,7 @@ class CaseQueryForm(forms.Form):
         data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
         return CaseQuery(
             view=data.get("view") or "open",
+            days=data.get("days") or DEFAULT_DAYS,
             q=data.get("q") or "",
             severity=tuple(data.get("severity") or ()),
             prio=tuple(data.get("prio") or ()),

@@ -12,7 +12,10 @@ from urllib.parse import urlencode
 
 from cards.models import InternalStatus
 
-VIEWS = ("open", "all", "trends")
+VIEWS = ("open", "all", "trends", "commented")
+# view=commented: cases whose card has a JIRA comment in the last `days` days (the old /table/).
+DEFAULT_DAYS = 7
+MAX_DAYS = 90
 DEFAULT_PER = 50
 MAX_PER = 200
 
@@ -28,8 +31,11 @@ SORTS = ("case", "severity", "prio", "critsit", "summary", "product", "account",
 SORT_ALIASES = {"number": "case", "crit_sit": "critsit", "internal_status": "status", "jira_card": "card",
                 "days": "days_open", "last_updated": "updated"}  # fmt: skip
 DEFAULT_SORT = "severity"
+# sort= is a comma-separated list of columns, the first the primary ("-severity,days_open"); a repeated
+# sort= parameter means the same. More keys than this add nothing a reader can follow.
+MAX_SORTS = 4
 # Parameter order of the canonical query string (cache keys, links).
-PARAMS = ("view", "q", "severity", "prio", "critsit", "product", "account", "status", "case_status", "assignee",
+PARAMS = ("view", "days", "q", "severity", "prio", "critsit", "product", "account", "status", "case_status", "assignee",
           "escalated", "closed_not_done", "opened_after", "opened_before", "sort", "page", "per")  # fmt: skip
 MULTI = ("severity", "prio", "product", "account", "status", "case_status", "assignee")
 # What selects rows, as opposed to how they are shown.
@@ -41,6 +47,7 @@ class CaseQuery:
     """What a cases-table URL asks for. Multi-valued filters are sorted tuples, so equal queries are equal."""
 
     view: str = "open"
+    days: int = DEFAULT_DAYS  # of view=commented only
     q: str = ""
     severity: tuple[int, ...] = ()
     prio: tuple[str, ...] = ()
@@ -54,7 +61,7 @@ class CaseQuery:
     closed_not_done: bool = False
     opened_after: date | None = None
     opened_before: date | None = None
-    sort: str = DEFAULT_SORT  # a name of SORTS, "-" in front for descending
+    sort: str = DEFAULT_SORT  # names of SORTS, comma-separated, each with "-" in front for descending
     page: int = 1
     per: int = DEFAULT_PER
 
@@ -67,7 +74,7 @@ class CaseQuery:
         out: list[tuple[str, str]] = []
         for name in PARAMS:
             value = getattr(self, name)
-            if value == getattr(DEFAULT_QUERY, name):
+            if value == getattr(DEFAULT_QUERY, name) or (name == "days" and self.view != "commented"):
                 continue
             if name in MULTI:
                 out += [(name, str(v)) for v in value]
@@ -86,7 +93,8 @@ class CaseQuery:
             if "page" not in changes:
                 changes["page"] = 1
             query = replace(self, **changes)
-        return urlencode(query.params())
+        # Commas left as they are: "sort=-severity,days_open" reads better in the address bar.
+        return urlencode(query.params(), safe=",")
 
     def toggled(self, name: str, value) -> str:
         """The query string with `value` added to or removed from the multi-valued filter `name`."""
@@ -94,9 +102,27 @@ class CaseQuery:
         changed = tuple(v for v in values if v != value) if value in values else (*values, value)
         return self.querystring(**{name: changed})
 
+    @property
+    def sorts(self) -> list[tuple[str, bool]]:
+        """The sort keys, primary first: (column, descending)."""
+        return sort_keys(self.sort)
+
     def sorted_by(self, column: str) -> str:
-        """The query string sorting by `column`: ascending, or descending when it is already ascending."""
-        return self.querystring(sort=f"-{column}" if self.sort == column else column)
+        """The query string sorting by `column` alone: ascending, or descending when it is the primary sort
+        and ascending."""
+        primary, descending = self.sorts[0]
+        return self.querystring(sort=f"-{column}" if primary == column and not descending else column)
+
+    def sorted_also_by(self, column: str) -> str:
+        """The query string with `column` added as the last sort key (ascending), or, when it is one of
+        them already, with its direction turned (a shift-click on a header)."""
+        keys = self.sorts
+        if column in (c for c, _ in keys):
+            keys = [(c, not d if c == column else d) for c, d in keys]
+        else:
+            # At the most keys already, the new one takes the last one's place: the primary sorts stay.
+            keys = [*keys[: MAX_SORTS - 1], (column, False)]
+        return self.querystring(sort=join_sorts(keys))
 
     @property
     def filters(self) -> CaseQuery:
@@ -108,6 +134,15 @@ DEFAULT_QUERY = CaseQuery()
 
 
 def sort_column(sort: str) -> tuple[str, bool]:
-    """The column a sort= value names (aliases resolved) and whether it is descending."""
+    """The column a sort key names (aliases resolved) and whether it is descending."""
     column = sort.lstrip("-")
     return SORT_ALIASES.get(column, column), sort.startswith("-")
+
+
+def sort_keys(sort: str) -> list[tuple[str, bool]]:
+    """A canonical sort= value (CaseQuery.sort) as its keys, primary first: (column, descending)."""
+    return [sort_column(key) for key in sort.split(",")]
+
+
+def join_sorts(keys: list[tuple[str, bool]]) -> str:
+    return ",".join(f"-{column}" if descending else column for column, descending in keys)

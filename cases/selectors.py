@@ -37,6 +37,7 @@ from escalations.models import Escalation
 from t5g.paging import Page
 
 from .filters import NOT_DONE, Type, crit_sit_q, escalated_cases, escalated_q, filtered, ordered, with_columns
+from .filters import trends_cards as trends_cards  # re-exported: reports' trends layout shows the same cards
 from .models import Case, CaseComment, SlaPartner
 from .query import NO_CARD, PRIO_VALUES, STATUS_VALUES, UNMAPPED, CaseQuery
 
@@ -67,7 +68,7 @@ class _Selection:
 def _selection(*, query: CaseQuery) -> _Selection:
     """filtered(), or, for a costly filter matching at most FEW cases, those cases by number."""
     qs = filtered(query=query)
-    if query.view == "trends" or any(getattr(query, name) for name in COSTLY):
+    if query.view in ("trends", "commented") or any(getattr(query, name) for name in COSTLY):
         found = list(qs.values_list("number", "severity", "product", "account")[: FEW + 1])
         if len(found) <= FEW:
             numbers = [number for number, *_ in found]

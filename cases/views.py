@@ -33,7 +33,7 @@ FEEDS = ("cases", "cards", "bugs", "escalations")
 # Days open and SLA colours move with the clock, not with a sync: a cached page lives at most this long.
 CACHE_SECONDS = 300
 
-VIEW_TITLES = {"open": "Open cases", "all": "All cases", "trends": "Trends"}
+VIEW_TITLES = {"open": "Open cases", "all": "All cases", "trends": "Trends", "commented": "Recently commented"}
 PRIO_LABELS = {"yes": "Yes", "potential": "Potentially", "no": "No"}
 STATUS_LABELS = {"unmapped": "unmapped JIRA status", "none": "no card"}
 
@@ -97,20 +97,28 @@ COLUMNS = [
 ]
 PER_CHOICES = (25, 50, 100, 200)
 # Set from the search form, not from links: the form carries every other parameter as hidden inputs.
-FORM_PARAMS = ("q", "opened_after", "opened_before", "per", "page")
+FORM_PARAMS = ("days", "q", "opened_after", "opened_before", "per", "page")
 
 
 def _headers(query: CaseQuery) -> list[dict]:
-    current = query.sort.lstrip("-")
-    direction = "descending" if query.sort.startswith("-") else "ascending"
-    return [
-        {
-            "label": label,
-            "url": query.sorted_by(name) if name else None,
-            "current": direction if name == current else "",
-        }
-        for label, name in COLUMNS
-    ]
+    """Each column's header: its sort links (a click sorts by it alone, a shift-click adds it: t5g.js), and,
+    when it is sorted on, the direction and its place among the sort keys (shown when there are several)."""
+    keys = {column: (i, descending) for i, (column, descending) in enumerate(query.sorts, start=1)}
+    headers = []
+    for label, name in COLUMNS:
+        place, descending = keys.get(name, (0, False))
+        headers.append(
+            {
+                "label": label,
+                "url": query.sorted_by(name) if name else None,
+                "add_url": query.sorted_also_by(name) if name else None,
+                "direction": ("descending" if descending else "ascending") if place else "",
+                # aria-sort belongs on one header at a time (WAI-ARIA): the primary sort's.
+                "aria_sort": ("descending" if descending else "ascending") if place == 1 else "",
+                "place": place if len(keys) > 1 else 0,
+            }
+        )
+    return headers
 
 
 def _chips(query: CaseQuery) -> list[tuple[str, str]]:
@@ -122,7 +130,7 @@ def _chips(query: CaseQuery) -> list[tuple[str, str]]:
     }
     chips = []
     for name, value in query.params():
-        if name in ("view", "sort", "page", "per"):
+        if name in ("view", "days", "sort", "page", "per"):
             continue
         label = CaseQueryForm.base_fields[name].label or name
         if name in ("severity", "prio", "status", "product", "account", "case_status", "assignee"):
@@ -188,7 +196,7 @@ def _table_content(query: CaseQuery) -> str:
             "panes": panes,
             "headers": _headers(query),
             "chips": _chips(query),
-            "clear": CaseQuery(view=query.view, sort=query.sort, per=query.per).querystring(),
+            "clear": CaseQuery(view=query.view, days=query.days, sort=query.sort, per=query.per).querystring(),
             "hidden": [(n, v) for n, v in query.params() if n not in FORM_PARAMS],
             "per_choices": sorted({*PER_CHOICES, query.per}),
             # Exports are of every row: the page is left out.

@@ -38,14 +38,15 @@ from .selectors import (
     Linked,
     account_exists,
     account_index,
+    cards_page,
     case_bugs,
-    changed_cards_page,
     engineer_exists,
     engineer_index,
     linked_bugs,
     newest_comments,
     open_case_counts,
     open_cases,
+    scope_cards,
     weekly_cards,
 )
 
@@ -66,14 +67,15 @@ def home_content() -> str:
     since = timezone.now() - timedelta(days=NEW_CASE_DAYS)
     cases, total = new_cases(since=since, limit=NEW_CASE_LIMIT)
     counts = active_status_counts()
-    statuses = [label for _, label in InternalStatus.choices]
+    # Open work only: Done would dwarf every open status (it is given as a number beside the chart).
+    statuses = [label for _, label in InternalStatus.choices if label != InternalStatus.DONE]
     chart = {
         "type": "bar",
         "data": {
             "labels": statuses,
             "datasets": [{"label": "Cards", "data": [counts.get(s, 0) for s in statuses]}],
         },
-        "options": {"plugins": {"legend": {"display": False}}},
+        "options": {"plugins": {"legend": {"display": False}}, "scales": charts.COUNT_AXIS},
     }
     return render_to_string(
         "reports/home_content.html",
@@ -83,6 +85,7 @@ def home_content() -> str:
             "since": since.date(),
             "days": NEW_CASE_DAYS,
             "chart": chart,
+            "done": counts.get(InternalStatus.DONE, 0),
             "unmapped": counts.get("", 0),
         },
     )
@@ -287,11 +290,19 @@ def group_cards(items: list[dict], *, ordered: bool = False) -> list[AccountGrou
     return groups
 
 
-def updates_content(*, days: int, page: int) -> str:
+# The updates page's card layouts (?scope=): title, what the table view of the same cards is, and what the
+# page says when there are none.
+SCOPE_TITLES = {"recent": "Updates", "all": "All cards", "trends": "Trends"}
+
+
+def updates_content(*, days: int, page: int, scope: str = "recent") -> str:
+    """The updates page's body: the cards of `scope` (reports.selectors.scope_cards) grouped account → case
+    status → card. "recent" shows each card's comments of the window, the others its newest comments."""
     since = timezone.now() - timedelta(days=days)
-    found = changed_cards_page(since=since, page=page)
+    found = cards_page(cards=scope_cards(scope=scope, since=since), page=page)
     keys = [card.key for card in found.cards]
-    comments = newest_comments(card_keys=keys, since=since, per_card=CARD_COMMENTS, chars=COMMENT_CHARS)
+    window = since if scope == "recent" else None
+    comments = newest_comments(card_keys=keys, since=window, per_card=CARD_COMMENTS, chars=COMMENT_CHARS)
     bugs = case_bugs(case_numbers=[card.case_id for card in found.cards], per_case=CARD_BUGS)
     items = [
         _card_item(card, comments=comments.get(card.key, Comments()), bugs=bugs.get(card.case_id))
@@ -302,17 +313,29 @@ def updates_content(*, days: int, page: int) -> str:
         groups[0].continued, groups[-1].continues = found.continued, found.continues
     return render_to_string(
         "reports/updates_content.html",
-        {"groups": groups, "page": found, "pages": _page_links(found, days=days), "days": days, "since": since,
-         "card_comments": CARD_COMMENTS},
+        {"groups": groups, "page": found, "pages": _page_links(found, days=days, scope=scope), "days": days,
+         "since": since, "card_comments": CARD_COMMENTS, "scope": scope},
     )  # fmt: skip
 
 
-def _page_links(page: CardPage, *, days: int) -> dict[str, str]:
+def updates_params(*, scope: str, days: int) -> dict[str, object]:
+    """The query parameters of a layout of the updates, defaults left out."""
+    params: dict[str, object] = {"scope": scope} if scope != "recent" else {}
+    if scope == "recent" and days != DEFAULT_DAYS:
+        params["days"] = days
+    return params
+
+
+def updates_url(*, scope: str, days: int) -> str:
+    params = updates_params(scope=scope, days=days)
+    return reverse("updates") + (f"?{urlencode(params)}" if params else "")
+
+
+def _page_links(page: CardPage, *, days: int, scope: str) -> dict[str, str]:
     """The query strings of the first, previous, next and last pages (those that exist)."""
 
     def link(number: int) -> str:
-        params = {"days": days} if days != DEFAULT_DAYS else {}
-        return "?" + urlencode({**params, "page": number})
+        return "?" + urlencode({**updates_params(scope=scope, days=days), "page": number})
 
     links = {}
     if page.number > 1:

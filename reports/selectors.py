@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce, Lower, RowNumber, Substr
 from bugs.models import Bug, Issue
 from cards.models import Card, CardComment, TeamMember
 from cases.models import Case
+from cases.selectors import trends_cards
 from escalations.models import Escalation
 from stats import selectors as stats_selectors
 from t5g.paging import Page
@@ -234,17 +235,29 @@ class CardPage(Page):
     continues: bool = False  # its last account continues on the next page
 
 
-def changed_cards_page(*, since: datetime, page: int, per: int = UPDATES_PER_PAGE) -> CardPage:
-    """A page of the cards changed since `since` (see _changed_cards), in report order, with their case,
-    its escalation and detail: three queries (the count, the page's keys, its rows). A page past the end
-    is the last one."""
-    changed = _changed_cards(since=since)
-    total = changed.count()
+# The card layouts of the updates page (?scope=): the cards changed in a window, every card, the Trends cards.
+SCOPES = ("recent", "all", "trends")
+
+
+def scope_cards(*, scope: str, since: datetime | None = None) -> QuerySet[Card]:
+    """The cards a layout shows: "recent" those changed since `since` (see _changed_cards); "all" every live
+    card of a mirrored case (the old "all cards", without its quirk of leaving out cards nobody commented
+    on); "trends" the live cards labelled Trends."""
+    if scope == "recent":
+        return _changed_cards(since=since)
+    cards = trends_cards() if scope == "trends" else _live_cards()
+    return cards.filter(case__account__isnull=False)
+
+
+def cards_page(*, cards: QuerySet[Card], page: int, per: int = UPDATES_PER_PAGE) -> CardPage:
+    """A page of `cards` in report order, with their case, its escalation and detail: three queries (the
+    count, the page's keys, its rows). A page past the end is the last one."""
+    total = cards.count()
     number = min(max(1, page), max(1, ceil(total / per)))
     offset = (number - 1) * per
     # One card more on each side: whether the page's first and last accounts go on across pages.
     start = max(0, offset - 1)
-    keys = list(changed.order_by(*_report_order()).values_list("key", "case__account")[start : offset + per + 1])
+    keys = list(cards.order_by(*_report_order()).values_list("key", "case__account")[start : offset + per + 1])
     before = keys[0] if offset and keys else None
     on_page = keys[offset - start : offset - start + per]
     after = keys[offset - start + per] if len(keys) > offset - start + per else None

@@ -8,16 +8,18 @@ reads (t5g/cache.py); what is read on every view is said where it is.
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from t5g.cache import cached
 from t5g.sync.freshness import source_freshness
 
 from . import presenters
-from .forms import DEFAULT_DAYS, DaysForm
+from .forms import DEFAULT_DAYS, DaysForm, UpdatesForm
 
 REPORT_FEEDS = ("cases", "cards", "bugs", "escalations")
 # Pages counting "open for N days" or "changed in the last N days" are relative to now: a sync bumps
@@ -34,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/home.html",
-        {"content": content, "degraded": degraded, "freshness": source_freshness(failing_records=True)},
+        {"content": content, "degraded": degraded, "freshness": source_freshness(failing_records=True, upcoming=True)},
     )
 
 
@@ -90,8 +92,8 @@ def engineer(request: HttpRequest, name: str) -> HttpResponse:
     return _scope_page(request, kind="engineer", name=name)
 
 
-def _days(request: HttpRequest) -> tuple[int, DaysForm]:
-    form = DaysForm(request.GET)
+def _days(request: HttpRequest, form_class: type[DaysForm] = DaysForm) -> tuple[int, DaysForm]:
+    form = form_class(request.GET)
     days = form.cleaned_data.get("days") if form.is_valid() else None
     return days or DEFAULT_DAYS, form
 
@@ -104,22 +106,35 @@ def _page(request: HttpRequest) -> int:
         return 1
 
 
+# The same cards as a table: the old "Table View" button of each layout.
+TABLE_VIEWS = {"recent": "commented", "all": "all", "trends": "trends"}
+
+
 @require_GET
 def updates(request: HttpRequest) -> HttpResponse:
-    days, form = _days(request)
+    """The card layouts, account → case status → card: ?scope=recent (the default: changed in the last
+    ?days=), all (every card) or trends (the cards labelled Trends)."""
+    days, form = _days(request, UpdatesForm)
+    scope = (form.cleaned_data.get("scope") if "scope" not in form.errors else None) or "recent"
+    if scope != "recent":
+        days = DEFAULT_DAYS  # no window: one cache entry, whatever ?days= says
     page = _page(request)
     content, degraded = cached(
-        f"updates:{days}:{page}",
+        f"updates:{scope}:{days}:{page}",
         feeds=REPORT_FEEDS,
-        build=lambda: presenters.updates_content(days=days, page=page),
+        build=lambda: presenters.updates_content(days=days, page=page, scope=scope),
         timeout=PAGE_TIMEOUT,
     )
+    table = {"view": TABLE_VIEWS[scope], **({"days": days} if scope == "recent" and days != DEFAULT_DAYS else {})}
+    layouts = [(s, title, presenters.updates_url(scope=s, days=days)) for s, title in presenters.SCOPE_TITLES.items()]
     return render(
         request,
         "reports/updates.html",
-        {"content": content, "degraded": degraded, "days": days, "form": form},
+        {"content": content, "degraded": degraded, "days": days, "form": form, "scope": scope,
+         "title": presenters.SCOPE_TITLES[scope], "layouts": layouts,
+         "table_url": reverse("cases") + "?" + urlencode(table)},
         status=400 if form.errors else 200,
-    )
+    )  # fmt: skip
 
 
 @require_GET

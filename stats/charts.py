@@ -44,20 +44,25 @@ COUNTS = [
     ("unique_bugs", "Unique bugs (Bugzilla and JIRA)", None),
     ("bugs_no_target", "Bugs with no target release", None),
 ]
-# The history chart's lines.
+# The history chart's lines, each its own colour (Chart.js's default palette repeats after seven): Tableau's
+# ten, and a dark grey, all at least 3:1 against a white and a dark background.
 SERIES = [
-    ("open_cases", "Open cases"),
-    ("high_prio", "High priority"),
-    ("escalated", "Prio-list"),
-    ("crit_sit", "Crit sit"),
-    ("total_escalations", "Total escalations"),
-    ("opened_today", "Incoming"),
-    ("closed_today", "Outgoing"),
-    ("no_updates", "No recent updates"),
-    ("no_bugs", "No bug attached"),
-    ("unique_bugs", "Unique bugs"),
-    ("bugs_no_target", "Bugs with no target"),
+    ("open_cases", "Open cases", "#4e79a7"),
+    ("high_prio", "High priority", "#f28e2b"),
+    ("escalated", "Prio-list", "#e15759"),
+    ("crit_sit", "Crit sit", "#76b7b2"),
+    ("total_escalations", "Total escalations", "#59a14f"),
+    ("opened_today", "Incoming", "#edc948"),
+    ("closed_today", "Outgoing", "#b07aa1"),
+    ("no_updates", "No recent updates", "#ff9da7"),
+    ("no_bugs", "No bug attached", "#9c755f"),
+    ("unique_bugs", "Unique bugs", "#bab0ac"),
+    ("bugs_no_target", "Bugs with no target", "#6b6b6b"),
 ]
+# A count axis: from zero, whole numbers only (no "2.5 cases").
+COUNT_AXIS = {"y": {"beginAtZero": True, "ticks": {"precision": 0}}}
+# Under this many days of history the chart says how it fills and how to backfill it.
+HISTORY_ENOUGH = 7
 DURATION_TITLES = {"relief_days": "Time to relief", "resolution_days": "Time to resolution"}
 
 
@@ -121,15 +126,22 @@ def history_chart(rows: list[dict]) -> dict:
         "data": {
             "labels": [row["date"].isoformat() for row in rows],
             "datasets": [
-                {"label": label, "data": [row.get(key) or 0 for row in rows], "pointRadius": 0} for key, label in SERIES
-            ],
+                {
+                    "label": label,
+                    "data": [row.get(key) or 0 for row in rows],
+                    "borderColor": colour,
+                    "backgroundColor": colour,
+                    "pointRadius": 0 if len(rows) > 1 else 4,
+                }
+                for key, label, colour in SERIES
+            ],  # fmt: skip
         },
-        "options": {"interaction": {"mode": "index", "intersect": False}, "scales": {"y": {"beginAtZero": True}}},
+        "options": {"interaction": {"mode": "index", "intersect": False}, "scales": COUNT_AXIS},
     }
 
 
 def history(*, scope: str, start: date, end: date) -> list[dict]:
-    return selectors.stats_history(scope=scope, start=start, end=end, keys=[key for key, _ in SERIES])
+    return selectors.stats_history(scope=scope, start=start, end=end, keys=[key for key, *_ in SERIES])
 
 
 def duration_sections(metrics: dict, *, prefix: str) -> list[dict]:
@@ -155,7 +167,7 @@ def duration_sections(metrics: dict, *, prefix: str) -> list[dict]:
             "options": {
                 "scales": {
                     "x": {"title": {"display": True, "text": "days"}},
-                    "y": {"beginAtZero": True, "title": {"display": True, "text": "cases"}},
+                    "y": {"beginAtZero": True, "ticks": {"precision": 0}, "title": {"display": True, "text": "cases"}},
                 }
             },
         }

@@ -304,9 +304,14 @@ PAGES = [
     ("account page", "/accounts/{account}/"),
     ("engineer page", "/engineers/{engineer}/"),
     ("API cases", "/api/cases/"),
+    ("recently commented", "/cases/?view=commented"),
+    ("all cases by account, then longest open", "/cases/?view=all&sort=account,-days_open"),
+    ("all cards", "/updates/?scope=all"),
+    ("trends cards", "/updates/?scope=trends"),
 ]
 # Pages that show one page of rows: their size must not grow with the number of cases.
-TABLE_PAGES = {"cases table", "all cases, longest open first", "urgent cases", "API cases"}
+TABLE_PAGES = {"cases table", "all cases, longest open first", "urgent cases", "API cases",
+               "all cases by account, then longest open"}  # fmt: skip
 PAGE_BYTES_SLACK = 1.25  # a table page may be this much bigger than at the smallest size (longer counts, names)
 WARM_REPEAT, COLD_REPEAT = 30, 10
 _first_bytes: dict[str, tuple[int, int, int]] = {}  # page -> (size, bytes, rows) of the reference measurement

@@ -63,13 +63,13 @@ def test_make_run_never_turns_debug_on_by_itself(checkout):
     key = checkout / "var" / "secret-key"
     assert len(key.read_text()) >= 40 and stat.S_IMODE(key.stat().st_mode) == 0o600
     assert " sandbox " in started(with_sandbox, "honcho")
-    assert " hooks " in started(with_sandbox, "honcho")  # the sandbox's JIRA calls T5G on every change
+    assert " demo " in started(with_sandbox, "honcho")  # the sandbox's JIRA calls T5G on every change
     assert key.read_text() not in "".join(with_sandbox)  # on no command line
     real = make_run(checkout, PORTAL_URL="https://api.example.com/support", JIRA_URL="https://jira.example.com")
     for step in ("manage.py migrate", "manage.py setup_schedules", "honcho"):
         assert "DEBUG=unset" in started(real, step) and started(real, step).endswith("SECRET_KEY="), real
     assert " sandbox " not in started(real, "honcho")
-    assert " hooks " not in started(real, "honcho")  # a real JIRA's webhook is an administrator's to register
+    assert " demo " not in started(real, "honcho")  # a real JIRA's webhook is an administrator's to register
     # DEBUG asked for is DEBUG given.
     assert "DEBUG=true" in started(make_run(checkout, DEBUG="true"), "honcho")
 

@@ -11,8 +11,31 @@
       canvas.dataset.drawn = "1";
       var config = JSON.parse(source.textContent);
       config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
-      new window.Chart(canvas, config);
+      var chart = new window.Chart(canvas, config);
+      if (multiSeries(config)) addShowHide(canvas, chart);
     });
+  }
+  // A chart of several series (lines, bars) gets "Hide all" / "Show all": with eleven series, reading one
+  // means hiding ten. A pie's slices are one series.
+  function multiSeries(config) {
+    var sliced = ["pie", "doughnut", "polarArea"];
+    return sliced.indexOf(config.type) < 0 && config.data && (config.data.datasets || []).length > 1;
+  }
+  function addShowHide(canvas, chart) {
+    var tools = document.createElement("div");
+    tools.className = "chart-tools";
+    [["Hide all", false], ["Show all", true]].forEach(function (choice) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = choice[0];
+      button.addEventListener("click", function () {
+        chart.data.datasets.forEach(function (_, i) { chart.setDatasetVisibility(i, choice[1]); });
+        chart.update();
+      });
+      tools.appendChild(button);
+    });
+    var box = canvas.closest(".chart") || canvas;
+    box.parentNode.insertBefore(tools, box);
   }
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:afterSettle", function (event) { draw(event.target); });
@@ -117,7 +140,7 @@
           if (window.htmx) window.htmx.ajax("GET", was.url, { target: was.detail, swap: "outerHTML" });
         });
         if (window.htmx) window.htmx.process(main);
-        main.dispatchEvent(new CustomEvent("t5g:updated", { bubbles: true }));
+        main.dispatchEvent(new CustomEvent("t5g:updated", { bubbles: true, detail: { page: page } }));
         window.scrollTo(0, y);
         note();
       });
@@ -143,3 +166,106 @@
   setInterval(poll, every);
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") poll(); });
 })();
+
+// ---- Cases table: shift-click on a column header adds it to the sort --------------------------------
+// A plain click follows the header's link (sort by that column alone); with Shift, its data-sort-add URL:
+// the column appended as the next sort key, or its direction turned when it is one already. The server
+// answers with the canonical URL (HX-Push-Url), so the address bar keeps every key.
+(function () {
+  document.addEventListener("click", function (event) {
+    var link = event.shiftKey && event.target.closest && event.target.closest("a[data-sort-add]");
+    if (!link || !window.htmx) return;
+    // Captured before htmx's own handler on the link, and before the browser opens a new window.
+    event.preventDefault();
+    event.stopPropagation();
+    window.htmx.ajax("GET", link.getAttribute("data-sort-add"), { source: link, target: "#cases" });
+  }, true);
+})();
+
+// ---- Copy buttons: <button class="copy" data-copy="text"> or data-copy-target="#selector" ----------------
+// The Clipboard API where the page is a secure context (https, localhost), else the older execCommand on a
+// hidden text area. A target is copied as text and as HTML (links survive a paste into mail). The buttons
+// stay hidden without JavaScript; "Copied" shows beside the button and is announced to screen readers.
+(function () {
+  function viaTextArea(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "copy-buffer";
+    document.body.appendChild(area);
+    area.select();
+    var done = false;
+    try { done = document.execCommand("copy"); } catch (e) { done = false; }
+    area.remove();
+    return done ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+  }
+  function copy(text, html) {
+    var clipboard = window.isSecureContext && navigator.clipboard;
+    if (!clipboard) return viaTextArea(text);
+    var written;
+    if (html && window.ClipboardItem && clipboard.write) {
+      written = clipboard.write([new window.ClipboardItem({
+        "text/plain": new Blob([text], { type: "text/plain" }),
+        "text/html": new Blob([html], { type: "text/html" }),
+      })]);
+    } else {
+      written = clipboard.writeText(text);
+    }
+    return written.catch(function () { return viaTextArea(text); });
+  }
+  function announce(button, message, ok) {
+    var status = document.getElementById("copy-status");
+    if (!status) {
+      status = document.createElement("span");
+      status.id = "copy-status";
+      status.className = "visually-hidden";
+      status.setAttribute("role", "status");
+      document.body.appendChild(status);
+    }
+    status.textContent = message;
+    // Inside the button, placed beside it (CSS): the table's columns do not move.
+    var note = button.querySelector(".copy-note");
+    if (!note) {
+      note = document.createElement("span");
+      note.className = "copy-note";
+      note.setAttribute("aria-hidden", "true");
+      button.appendChild(note);
+    }
+    note.textContent = message;
+    note.classList.toggle("failed", !ok);
+    clearTimeout(note.timer);
+    note.timer = setTimeout(function () { note.remove(); status.textContent = ""; }, ok ? 2000 : 6000);
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button.copy");
+    if (!button) return;
+    var text = button.getAttribute("data-copy"), html = null;
+    var selector = button.getAttribute("data-copy-target");
+    if (selector) {
+      var target = document.querySelector(selector);
+      if (!target) return;
+      text = target.innerText.trim();
+      html = target.innerHTML;
+    }
+    copy(text, html).then(
+      function () { announce(button, "Copied", true); },
+      function () { announce(button, "Could not copy: select the text and press Ctrl+C", false); }
+    );
+  });
+  function show(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("button.copy[hidden]").forEach(function (el) {
+      el.hidden = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { show(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { show(event.target); });
+  document.addEventListener("t5g:updated", function (event) { show(event.target); });
+})();
+
+// ---- The header's "data as of" (templates/t5g/_as_of.html) -------------------------------------------
+// A page that updated itself (above) swapped only <main>: the header's line comes from the same fresh page.
+document.addEventListener("t5g:updated", function (event) {
+  var fresh = event.detail && event.detail.page && event.detail.page.querySelector(".as-of");
+  var shown = document.querySelector(".as-of");
+  if (fresh && shown) shown.replaceWith(document.importNode(fresh, true));
+});

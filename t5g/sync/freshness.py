@@ -9,6 +9,7 @@ from django.utils import timezone
 from t5g.models import FailingRecord, SyncRun
 
 from .registry import jobs
+from .schedules import next_runs
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,12 @@ class Freshness:
     # Records the job could not read on its last try of each (restricted, deleted: t5g/sync/failures.py).
     failing_records: int = 0
     failing_since: datetime | None = None  # the first failure of the oldest streak
+    next_run: datetime | None = None  # for a job that never ran: when its schedule first runs it
+
+    @property
+    def waiting(self) -> bool:
+        """Never run, and its first scheduled run is still to come: not late, just new."""
+        return not self.last_success and not self.last_failure and self.next_run is not None
 
     @property
     def failing(self) -> bool:
@@ -29,6 +36,8 @@ class Freshness:
     @property
     def stale(self) -> bool:
         """The data shown may be behind upstream: the last run failed, or none succeeded lately."""
+        if self.waiting:
+            return False
         too_old = timezone.now() - self.stale_after
         return self.failing or not self.last_success or self.last_success < too_old
 
@@ -41,7 +50,7 @@ class Freshness:
 RECORDS_FAILING_LONG = timedelta(days=1)
 
 
-def source_freshness(*, failing_records: bool = False) -> list[Freshness]:
+def source_freshness(*, failing_records: bool = False, upcoming: bool = False) -> list[Freshness]:
     """When each job last synced and last failed (after its retries), in one query, in registry order; with
     `failing_records`, also the records each cannot read (t5g/sync/failures.py), in a second."""
     rows = {
@@ -59,6 +68,10 @@ def source_freshness(*, failing_records: bool = False) -> list[Freshness]:
         if failing_records
         else {}
     )
+    # With `upcoming` (the home page), a job that never ran is "waiting" for its first scheduled run, not late;
+    # /health/ and /metrics still count it as not synced.
+    never_ran = [job.name for job in jobs() if job.name not in rows]
+    first_runs = next_runs() if upcoming and never_ran else {}
     return [
         Freshness(
             source=job.name,
@@ -68,7 +81,9 @@ def source_freshness(*, failing_records: bool = False) -> list[Freshness]:
             stale_after=job.stale_after,
             failing_records=failing.get(job.name, {}).get("count", 0),
             failing_since=failing.get(job.name, {}).get("since"),
+            next_run=first_runs.get(job.name),
         )
         for job in jobs()
-        if job.scheduled  # a job of webhooks has no schedule to be late on
+        # A job of webhooks has no schedule to be late on; one not configured does nothing to be late with.
+        if job.scheduled and job.configured
     ]

@@ -52,6 +52,14 @@ class Job:
     on_webhook: str = ""
     # Whom it reads, as people name it ("Bugzilla"): a failure is told as "Bugzilla answered 503 …".
     upstream: str = ""
+    # Settings it needs to do anything (e.g. BUG_TAG_KEYWORDS): without them it is not shown as late.
+    needs: tuple[str, ...] = ()
+
+    @property
+    def configured(self) -> bool:
+        from django.conf import settings
+
+        return all(getattr(settings, name, None) for name in self.needs)
 
     @property
     def scheduled(self) -> bool:

@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from t5g.cache import bump
 from t5g.clients.scrub import scrub
 from t5g.counters import flush_upstream_counts
 from t5g.models import SyncRun
@@ -100,10 +101,15 @@ def _refresh_planner_statistics() -> None:
         cursor.execute("ANALYZE" if connection.vendor == "postgresql" else "PRAGMA optimize")
 
 
+RUNS_FEED = "sync-runs"
+
+
 def _finish(run: SyncRun, outcome: str, error: str = "") -> None:
     # The error shows in admin, in alerts and on /health/: never with a key an upstream's error quoted.
     run.outcome, run.error, run.finished_at = outcome, scrub(error), timezone.now()
     run.save()
+    # The header's "data as of" (t5g.context_processors) is cached on this feed.
+    bump(RUNS_FEED)
 
 
 def _abandon_stale_runs(job: str) -> None:

@@ -4,7 +4,7 @@ Defaults only: admins change them in admin, and setup_schedules never changes on
 """
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -77,3 +77,22 @@ def schedule_first_refresh(*, delay: timedelta = timedelta(seconds=10)) -> Refre
                   "crontab": None, "one_off": True, "enabled": True},
     )  # fmt: skip
     return refresh
+
+
+def next_runs() -> dict[str, datetime]:
+    """When each job next runs by its enabled periodic tasks (as admins set them), soonest first wins."""
+    by_task = {schedule.name: job.name for job in jobs() for schedule in job.schedules}
+    now = timezone.now()
+    found: dict[str, datetime] = {}
+    for task in PeriodicTask.objects.filter(name__in=by_task, enabled=True).select_related(
+        "interval", "crontab", "solar", "clocked"
+    ):
+        try:
+            remaining = task.schedule.remaining_estimate(task.last_run_at or now)
+        except Exception:  # noqa: BLE001 - a schedule celery cannot read: no date rather than no page
+            continue
+        at = max(now, now + remaining)
+        job = by_task[task.name]
+        if job not in found or at < found[job]:
+            found[job] = at
+    return found
