@@ -7,7 +7,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from cases.query import VIEWS
 from tests.factories import make_card, make_case
 
 pytestmark = pytest.mark.django_db
@@ -15,13 +14,11 @@ pytestmark = pytest.mark.django_db
 HOME_ALIASES = ["/home", "/updates/telco5g", "/updates/telco5g/all", "/updates/cnv", "/updates/cnv/all",
                 "/updates/telco5g/severity", "/updates/telco5g/all/severity", "/updates/cnv/severity",
                 "/updates/cnv/all/severity", "/stats/cnv", "/stats/telco5g"]  # fmt: skip
-# The cases table's "recently commented" view is being added in parallel (issue 15 item 4, branch views).
-COMMENTED = pytest.mark.xfail("commented" not in VIEWS, reason="the cases table has no ?view=commented yet")
 # Every old page (§1.1) and where it now lives.
 OLD_URLS = [
     *((alias, "/") for alias in HOME_ALIASES),
-    pytest.param("/table/", "/cases/?view=commented", marks=COMMENTED),
-    pytest.param("/table", "/cases/?view=commented", marks=COMMENTED),
+    ("/table/", "/cases/?view=commented"),
+    ("/table", "/cases/?view=commented"),
     ("/table/all", "/cases/?view=all"),
     ("/table/trends", "/cases/?view=trends"),
     ("/updates/all", "/updates/?scope=all"),
@@ -52,7 +49,7 @@ def old_routes() -> set[str]:
 @pytest.mark.skipif(not PREDECESSOR.exists(), reason="../shared/reference/predecessor.md is not here")
 def test_it_covers_every_route_predecessor_md_lists():
     listed = old_routes()
-    covered = {getattr(p, "values", p)[0] for p in OLD_URLS}  # a tuple, or a pytest.param's values
+    covered = {old for old, _ in OLD_URLS}
 
     assert len(listed) > 20
     assert listed - covered - set(SAME_URLS) - NOT_PAGES == set()
@@ -93,12 +90,17 @@ def test_it_redirects_without_asking_to_sign_in_first():
         ("search.search=kernel%20panic", "q=kernel+panic"),
         # The stats page's severity links (PR #344).
         ('order=[[2,"desc"]]&searchPanes.preSelect=[{column:2,rows:["High"]}]', "severity=2&sort=-severity"),
+        # The old default order, then more keys than the table takes: the first four, in order.
+        (
+            'order=[[2,"desc"],[3,"desc"],[4,"desc"],[13,"asc"],[1,"asc"]]',
+            "sort=-severity%2C-prio%2C-critsit%2Cdays_open",
+        ),
         ('searchPanes.preSelect=[{"column":2,"rows":["1 (Urgent)","Low"]}]', "severity=1&severity=4"),
         (
             'searchPanes.preSelect=[{column:7,rows:["Acme Telco"]},{column:3,rows:["Potentially"]}]',
             "account=Acme+Telco&prio=potential",
         ),  # fmt: skip
-        ('order=[[12,"desc"],[13,"asc"]]', "sort=days_open"),  # the comment column has no sort: the next one
+        ('order=[[12,"desc"],[13,"asc"]]', "sort=days_open"),  # the comment column has no sort: left out
         ("order=not-json&searchPanes.preSelect={broken", ""),  # nothing usable: the view alone
     ],
 )
