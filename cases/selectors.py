@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from math import ceil
 
@@ -120,7 +120,21 @@ def facets_and_page(*, query: CaseQuery) -> tuple[dict, CasePage]:
     return counts, _page(selection.qs, query=query, total=counts["total"])
 
 
+# Facets whose values combine with OR (severity=1&severity=2): each is counted without its own filter, so the
+# values not chosen keep their counts and stay there to add (AND across facets, as the filters apply).
+OR_FACETS = ("severity", "prio", "status", "product", "account")
+
+
 def _facets(selection: _Selection, *, query: CaseQuery) -> dict:
+    counts = _counts(selection)
+    for name in OR_FACETS:
+        if getattr(query, name):
+            # One more count per facet chosen from (usually one): the set without that facet's filter.
+            counts[name] = _counts(_selection(query=replace(query, **{name: ()})))[name]
+    return counts
+
+
+def _counts(selection: _Selection) -> dict:
     qs = selection.qs
     if selection.rows is None:
         severity = dict(qs.values_list("severity").annotate(n=Count("*")).values_list("severity", "n"))

@@ -236,6 +236,22 @@ def test_it_counts_facets_of_the_filtered_set(world):
     assert searched["total"] == 3 and dict(searched["critsit"].counts) == {"yes": 1, "no": 2}
 
 
+def test_it_keeps_the_other_values_of_a_facet_chosen_from_so_more_can_be_added(world):
+    # OR within a facet: choosing Urgent leaves High, Normal and Low listed with their counts...
+    urgent = facets(query=CaseQuery(view="all", severity=(1,)))
+    assert urgent["total"] == 1
+    assert urgent["severity"].counts == [(1, 1), (2, 2), (3, 2), (4, 2)]
+    # ...and adding High selects both; the other facets count the cases of both (AND across facets).
+    both = facets(query=CaseQuery(view="all", severity=(1, 2)))
+    assert both["total"] == 3
+    assert both["severity"].counts == [(1, 1), (2, 2), (3, 2), (4, 2)]
+    assert sum(n for _, n in both["product"].counts) == 3
+    # Another facet narrows the values a chosen facet offers: severities of Acme's cases only.
+    acme = facets(query=CaseQuery(view="all", severity=(1,), account=("Acme",)))
+    assert acme["severity"].counts == [(1, 1), (3, 2)]
+    assert acme["account"].counts == [("Acme", 1)]
+
+
 def test_it_shows_facet_counts_that_toggle_their_filter(user_client, world):
     response = user_client.get(URL, {"view": "all", "severity": "2"})
     html = response.content.decode()

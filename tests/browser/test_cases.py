@@ -140,3 +140,19 @@ def test_it_exports_exactly_the_rows_of_the_filtered_table(member_page, stack, o
     assert path.suffix == ".xlsx"
     sheet = openpyxl.load_workbook(path, read_only=True).active
     assert exported_cases([list(r) for r in sheet.iter_rows(values_only=True)]) == shown
+
+
+def test_it_selects_several_values_of_a_facet(member_page, stack, orm):
+    page = member_page
+    page.goto("/cases/?view=all")
+    severity = page.locator(".facet", has=page.get_by_role("heading", name="Severity", exact=True))
+    severity.get_by_role("checkbox", name=re.compile("Urgent")).click()
+    expect(page).to_have_url(re.compile(r"severity=1"))
+    # The other severities stay, with their counts, to be added.
+    high = severity.get_by_role("checkbox", name=re.compile("High"))
+    expect(high).to_have_attribute("aria-checked", "false")
+    high.click()
+    expect(page).to_have_url(re.compile(r"severity=1&severity=2|severity=2&severity=1"))
+    expect(severity.locator("[role=checkbox][aria-checked=true]")).to_have_count(2)
+    wanted = Case.objects.filter(severity__in=[1, 2]).count()
+    expect(page.locator(".cases-head h1 .count")).to_have_text(f"{wanted} case{'s' if wanted != 1 else ''}")
