@@ -18,7 +18,7 @@ SANDBOX_URL := http://127.0.0.1:$(SANDBOX_PORT)
 SANDBOX_ENV := var/sandbox.env
 comma := ,
 
-.PHONY: setup system-packages static run test test-sqlite test-pg test-scale lint bench soak
+.PHONY: setup system-packages static run test test-sqlite test-pg test-scale lint bench soak screenshots
 
 setup: system-packages $(VENV)/.installed node_modules/.installed static
 
@@ -126,6 +126,10 @@ SCALE_TESTS := tests/test_scale.py tests/test_sync_runs.py tests/test_refresh.py
 	tests/test_notify.py tests/test_health.py tests/test_redis_down.py
 test-scale: setup
 	T5G_TEST_REDIS_PASSWORD=scale-$$RANDOM tests/run postgres $(SCALE_TESTS)
+
+# Every page at 1440×900 and 390×844, light and dark, into docs/screenshots/ (the browser tests' stack).
+screenshots: setup
+	SCREENSHOTS=$(CURDIR)/docs/screenshots tests/run sqlite tests/browser/test_fit.py -k screenshots
 
 # Benchmarks against the sandbox at each size; exits non-zero when a budget is missed. Not part of `make test`.
 SIZES ?= 1000,10000,100000

@@ -4,6 +4,10 @@
 (function () {
   function draw(root) {
     if (!window.Chart) return;
+    // Text and grid lines in the page's colours (light or dark), not Chart.js's fixed greys.
+    var style = getComputedStyle(document.body);
+    window.Chart.defaults.color = style.color;
+    window.Chart.defaults.borderColor = style.getPropertyValue("--line").trim() || window.Chart.defaults.borderColor;
     root.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
       if (canvas.dataset.drawn) return;
       var source = document.getElementById(canvas.dataset.chart);
@@ -269,3 +273,82 @@ document.addEventListener("t5g:updated", function (event) {
   var shown = document.querySelector(".as-of");
   if (fresh && shown) shown.replaceWith(document.importNode(fresh, true));
 });
+
+// ---- Cases table: columns, density, the facets drawer (issue 16) ---------------------------------------------
+// The "Columns" menu lists the table's columns; the ones hidden (and the density) are remembered in this browser,
+// for the signed-in user. By default Crit sit (its facet shows it) and Last updated are hidden, so every default
+// column fits a laptop. Below ~1100 px the "Filters" button opens the facets drawer.
+(function () {
+  var KEY = "t5g.cases." + ((document.querySelector(".tools .user") || {}).textContent || "").trim();
+  var DEFAULT_HIDDEN = [5, 15];
+  function load() {
+    try { return JSON.parse(localStorage.getItem(KEY)) || {}; } catch (e) { return {}; }
+  }
+  function save(prefs) {
+    try { localStorage.setItem(KEY, JSON.stringify(prefs)); } catch (e) { /* private mode: not remembered */ }
+  }
+  function apply(table, prefs) {
+    var hidden = prefs.hidden || DEFAULT_HIDDEN;
+    for (var n = 3; n <= 15; n++) table.classList.toggle("hide-c" + n, hidden.indexOf(n) >= 0);
+    table.classList.toggle("comfortable", prefs.density === "comfortable");
+  }
+  function tools(root) {
+    var table = (root.querySelector ? root : document).querySelector(".case-table");
+    var slot = (root.querySelector ? root : document).querySelector("[data-table-tools]");
+    if (!table) return;
+    var prefs = load();
+    apply(table, prefs);
+    if (!slot || slot.dataset.built) return;
+    slot.dataset.built = "1";
+    var details = document.createElement("details");
+    var summary = document.createElement("summary");
+    summary.textContent = "Columns";
+    var menu = document.createElement("div");
+    table.querySelectorAll("thead th").forEach(function (th, i) {
+      var n = i + 1;
+      if (n < 3) return;
+      var label = document.createElement("label");
+      var box = document.createElement("input");
+      box.type = "checkbox";
+      box.checked = !table.classList.contains("hide-c" + n);
+      box.addEventListener("change", function () {
+        var now = load();
+        var hidden = (now.hidden || DEFAULT_HIDDEN).filter(function (h) { return h !== n; });
+        if (!box.checked) hidden.push(n);
+        now.hidden = hidden;
+        save(now);
+        apply(table, now);
+      });
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" " + th.textContent.replace(/[▲▼]\d*/g, "").trim()));
+      menu.appendChild(label);
+    });
+    details.appendChild(summary);
+    details.appendChild(menu);
+    var density = document.createElement("button");
+    density.type = "button";
+    function label() { density.textContent = table.classList.contains("comfortable") ? "Compact rows" : "Comfortable rows"; }
+    label();
+    density.addEventListener("click", function () {
+      var now = load();
+      now.density = table.classList.contains("comfortable") ? "compact" : "comfortable";
+      save(now);
+      apply(table, now);
+      label();
+    });
+    slot.appendChild(details);
+    slot.appendChild(density);
+    slot.hidden = false;
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-facets-toggle]");
+    if (!button) return;
+    var panel = document.getElementById(button.getAttribute("aria-controls"));
+    if (!panel) return;
+    var open = panel.classList.toggle("open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+  document.addEventListener("DOMContentLoaded", function () { tools(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { tools(event.target); });
+  document.addEventListener("t5g:updated", function (event) { tools(event.target); });
+})();
