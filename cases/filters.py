@@ -36,8 +36,9 @@ from django.utils import timezone
 from cards.models import Card, CardComment, InternalStatus
 from escalations.models import Escalation
 
+from . import search
 from .models import Case, Detail
-from .query import NO_CARD, UNMAPPED, CaseQuery, sort_keys
+from .query import NO_CARD, RANK, UNMAPPED, CaseQuery, sort_keys
 
 TRENDS_LABEL = "Trends"
 NOT_DONE = [s for s in InternalStatus.values if s != InternalStatus.DONE] + [""]
@@ -104,6 +105,19 @@ def _days_open(now: datetime):
     return ExpressionWrapper(end - F("created_at"), output_field=DurationField())
 
 
+def search_q(q: str) -> Q:
+    """The full-text index (cases.search) has every word of `q`: summaries, comments, bug titles, the case number
+    and card key (a pasted `03412345`, `T5G-123`, or their start). Seven digits are also the
+    case with that number (a spreadsheet drops the leading zero)."""
+    q = q.strip()
+    wanted = Q(pk__in=[])
+    if q.isdigit() and len(q) == 7:
+        wanted |= Q(number=q.zfill(8))
+    if (words := search.matching(q)) is not None:
+        wanted |= Q(number__in=words)
+    return wanted
+
+
 # --- the filters --------------------------------------------------------------------------------------------
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
@@ -123,15 +137,7 @@ def filtered(*, query: CaseQuery) -> QuerySet[Case]:
         recent = CardComment.objects.filter(created_at__gte=since, removed_at__isnull=True).values("card_id")
         qs = qs.filter(number__in=_cards().filter(key__in=recent).values("case_id"))
     if query.q:
-        q = query.q
-        on_card = _cards().filter(Q(key__icontains=q) | Q(assignee__icontains=q)).values("case_id")
-        qs = qs.filter(
-            Q(number__icontains=q)
-            | Q(summary__icontains=q)
-            | Q(account__icontains=q)
-            | Q(product__icontains=q)
-            | Q(number__in=on_card)
-        )
+        qs = qs.filter(search_q(query.q))
     if query.severity:
         qs = qs.filter(severity__in=query.severity)
     if query.prio:
@@ -175,7 +181,11 @@ def ordered(qs: QuerySet[Case], *, sort: str, now: datetime) -> QuerySet[Case]:
     """`qs` in the order `sort` asks for (CaseQuery.sort: columns, primary first). Only the sort's own columns
     are computed for every row. Ties end on severity (unless sorted by it) and the case number, so paging
     is stable."""
-    keys = sort_keys(sort)
+    # Best match first (RANK) needs the search's scores: cases.selectors orders by them, and severity here
+    # breaks their ties.
+    keys = [
+        ("severity", descending) if column == RANK else (column, descending) for column, descending in sort_keys(sort)
+    ]
     aliases, order = {}, []
     for i, (column, descending) in enumerate(keys):
         alias, expr, reverse = _sort_key(column, now=now, name=f"sort_{i}")

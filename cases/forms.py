@@ -16,6 +16,7 @@ from .query import (
     MAX_SORTS,
     NO_CARD,
     PRIO_VALUES,
+    RANK,
     SORTS,
     UNMAPPED,
     VIEWS,
@@ -135,7 +136,7 @@ class CaseQueryForm(forms.Form):
             closed_not_done=data.get("closed_not_done") == "1",
             opened_after=data.get("opened_after"),
             opened_before=data.get("opened_before"),
-            sort=data.get("sort") or DEFAULT_SORT,
+            sort=data.get("sort") or (RANK if data.get("q") else DEFAULT_SORT),
             page=data.get("page") or 1,
             per=data.get("per") or DEFAULT_PER,
         )

@@ -26,11 +26,13 @@ UNMAPPED = "unmapped"
 STATUS_VALUES = (*InternalStatus.values, UNMAPPED, NO_CARD)
 
 SORTS = ("case", "severity", "prio", "critsit", "summary", "product", "account", "case_status", "status",
-         "assignee", "card", "days_open", "updated")  # fmt: skip
+         "assignee", "card", "days_open", "updated", "rank")  # fmt: skip
 # Other names a link may use for a column.
 SORT_ALIASES = {"number": "case", "crit_sit": "critsit", "internal_status": "status", "jira_card": "card",
                 "days": "days_open", "last_updated": "updated"}  # fmt: skip
 DEFAULT_SORT = "severity"
+# Best match first: the order of a search (q) given no sort; without q, the default order.
+RANK = "rank"
 # sort= is a comma-separated list of columns, the first the primary ("-severity,days_open"); a repeated
 # sort= parameter means the same. More keys than this add nothing a reader can follow.
 MAX_SORTS = 4
@@ -74,7 +76,9 @@ class CaseQuery:
         out: list[tuple[str, str]] = []
         for name in PARAMS:
             value = getattr(self, name)
-            if value == getattr(DEFAULT_QUERY, name) or (name == "days" and self.view != "commented"):
+            if value == (self.default_sort if name == "sort" else getattr(DEFAULT_QUERY, name)) or (
+                name == "days" and self.view != "commented"
+            ):
                 continue
             if name in MULTI:
                 out += [(name, str(v)) for v in value]
@@ -123,6 +127,11 @@ class CaseQuery:
             # At the most keys already, the new one takes the last one's place: the primary sorts stay.
             keys = [*keys[: MAX_SORTS - 1], (column, False)]
         return self.querystring(sort=join_sorts(keys))
+
+    @property
+    def default_sort(self) -> str:
+        """The order when the URL names none: best match first for a search."""
+        return RANK if self.q else DEFAULT_SORT
 
     @property
     def filters(self) -> CaseQuery:

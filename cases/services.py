@@ -18,6 +18,7 @@ from t5g.sync.batches import Progress, Throttled, no_progress, parse_all, read_e
 from t5g.sync.failures import clear_failures, record_failures
 from t5g.sync.upsert import mark_removed, upsert, watermark
 
+from . import search
 from .models import Case, CaseComment, Detail
 from .selectors import cases_to_refresh, number_in
 
@@ -85,6 +86,7 @@ def store_cases(docs: list[dict], *, run: SyncRun, dry_run: bool) -> None:
     reopened = reopened_cases(rows)
     written = upsert(Case, rows, run=run, dry_run=dry_run)
     if not dry_run:
+        search.reindex(numbers=written)
         if reopened:
             Case.objects.filter(pk__in=reopened).update(reopened_at=timezone.now())
         # A case that arrives after its card (they come from different upstreams) takes the card's status.
@@ -173,20 +175,24 @@ def sync_details(
         run.fetched += len(batch)
         record_failures(run, failed, what="details", dry_run=dry_run)
         with transaction.atomic():
-            upsert(Detail, [p["detail"] for p in parsed], run=run, dry_run=dry_run)
+            details = upsert(Detail, [p["detail"] for p in parsed], run=run, dry_run=dry_run)
             # Comments and bug links are part of the details: counted once, as the details.
-            upsert(CaseComment, [c for p in parsed for c in p["comments"]], run=run, dry_run=dry_run, count=False)
+            comments = [c for p in parsed for c in p["comments"]]
+            written = set(upsert(CaseComment, comments, run=run, dry_run=dry_run, count=False))
             if not dry_run:
-                link_bugs({p["detail"]["case_id"]: p["bugs"] for p in parsed})
+                relinked = link_bugs({p["detail"]["case_id"]: p["bugs"] for p in parsed})
+                commented = {c["case_id"] for c in comments if c["id"] in written}
+                search.reindex(numbers=[*details, *commented, *relinked])
             clear_failures(run, [p["detail"]["case_id"] for p in parsed], dry_run=dry_run)
         done += len(batch)
         report(done, len(numbers), "case details")
 
 
-def link_bugs(bugs_by_case: dict[str, dict[int, dict]]) -> None:
-    """Make each case's Bugzilla links exactly what the portal listed; unknown bugs get a stub row."""
+def link_bugs(bugs_by_case: dict[str, dict[int, dict]]) -> set[str]:
+    """Make each case's Bugzilla links exactly what the portal listed; unknown bugs get a stub row.
+    Returns the cases whose links changed."""
     if not bugs_by_case:
-        return
+        return set()
     wanted = {(case, bug) for case, bugs in bugs_by_case.items() for bug in bugs}
     stubs = {bug: info for bugs in bugs_by_case.values() for bug, info in bugs.items()}
     known = set(Bug.objects.filter(pk__in=list(stubs)).values_list("pk", flat=True))
@@ -199,5 +205,8 @@ def link_bugs(bugs_by_case: dict[str, dict[int, dict]]) -> None:
         ignore_conflicts=True,
     )
     Link = Bug.cases.through
-    Link.objects.filter(case_id__in=list(bugs_by_case)).delete()
+    links = Link.objects.filter(case_id__in=list(bugs_by_case))
+    stored = set(links.values_list("case_id", "bug_id"))
+    links.delete()
     Link.objects.bulk_create([Link(case_id=c, bug_id=b) for c, b in wanted])
+    return {case for case, _ in wanted ^ stored}

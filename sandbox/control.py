@@ -167,6 +167,31 @@ def router(app: App) -> Router:
         comment = world.add_issue_comment(key, body["body"], author=str(body.get("author") or ""))
         return json_response({"id": comment.id, "key": key}, 201)
 
+    @control.route("POST", "/cards/{key}/comments/{comment_id}")
+    def edit_card_comment(request: Request, world: World, key: str, comment_id: str):
+        body = _body(request)
+        if key not in world.issues or not _comment_body(body):
+            return json_response({"error": 'expected an existing issue key and {"body": "..."}'}, 400)
+        if world.edit_issue_comment(key, comment_id, body["body"]) is None:
+            return json_response({"error": f"{key} has no comment {comment_id}"}, 404)
+        return {"id": comment_id, "key": key}
+
+    @control.route("DELETE", "/cards/{key}/comments/{comment_id}")
+    def delete_card_comment(request: Request, world: World, key: str, comment_id: str):
+        if key not in world.issues or world.edit_issue_comment(key, comment_id, None) is None:
+            return json_response({"error": f"no comment {comment_id} on {key}"}, 404)
+        return {"id": comment_id, "key": key, "deleted": True}
+
+    # A bug's title, as its reporter edits it.
+    @control.route("POST", "/bugs/{bug_id}/summary")
+    def retitle_bug(request: Request, world: World, bug_id: str):
+        body = _body(request)
+        summary = body.get("summary") if isinstance(body, dict) else None
+        if not bug_id.isdigit() or int(bug_id) not in world.bugs or not isinstance(summary, str) or not summary:
+            return json_response({"error": 'expected an existing bug id and {"summary": "..."}'}, 400)
+        bug = world.retitle_bug(int(bug_id), summary)
+        return {"id": bug.id, "summary": bug.summary}
+
     @control.route("GET", "/team")
     def team(request: Request, world: World):
         return [

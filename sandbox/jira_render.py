@@ -315,7 +315,7 @@ def comment_json(ctx: Ctx, issue: JiraIssue, c: Comment, *, rendered_body: bool 
         "body": c.body,
         "updateAuthor": author,
         "created": jira_time(c.created),
-        "updated": jira_time(c.created),
+        "updated": jira_time(c.updated or c.created),
         "jsdPublic": c.public,
     }
     if rendered_body:  # ?expand=renderedBody
@@ -328,8 +328,11 @@ def comments_page(ctx: Ctx, issue: JiraIssue, comments: list[Comment], *, render
     items = [comment_json(ctx, issue, c) for c in comments]
     if rendered:
         for item, c in zip(items, comments, strict=True):
-            when = rendered_time(c.created)
-            item.update(body=wiki_html(c.body) or "", created=when, updated=when)
+            item.update(
+                body=wiki_html(c.body) or "",
+                created=rendered_time(c.created),
+                updated=rendered_time(c.updated or c.created),
+            )
     return {"comments": items, "self": f"{ctx.api}/issue/{issue.id}/comment", "maxResults": len(comments),
             "total": len(comments), "startAt": 0}  # fmt: skip
 

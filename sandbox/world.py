@@ -55,6 +55,7 @@ class Comment:
     body: str
     created: datetime
     public: bool = True
+    updated: datetime | None = None  # when edited
 
 
 @dataclass
@@ -578,6 +579,28 @@ class World:
         issue.comments.append(comment)
         self.touch_issue(issue, comment=comment)
         return comment
+
+    def edit_issue_comment(self, key: str, comment_id: str, body: str | None) -> Comment | None:
+        """A JIRA comment edited (`body`) or deleted (None), as its author would; the issue's change brings it to
+        T5G. None when the issue has no such comment."""
+        issue = self.issues[key]
+        comment = next((c for c in issue.comments if c.id == comment_id), None)
+        if comment is None:
+            return None
+        if body is None:
+            issue.comments.remove(comment)
+        else:
+            # A later time than the last, as JIRA's (whole seconds here) would be for an edit a moment after.
+            comment.body = body
+            comment.updated = max(now(), (comment.updated or comment.created) + timedelta(seconds=1))
+        self.touch_issue(issue)
+        return comment
+
+    def retitle_bug(self, bug_id: int, summary: str) -> Bug:
+        bug = self.bugs[bug_id]
+        bug.summary = summary
+        self.touch_bug(bug)
+        return bug
 
     def cards(self) -> list[JiraIssue]:
         return [i for i in self.issues.values() if i.project == CARD_PROJECT and CARD_LABEL in i.labels]

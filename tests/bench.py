@@ -248,6 +248,7 @@ def bench_sync(size: int) -> list[Result]:
                 budget = 5000 if job in ("cases", "cards", "bugs") and size >= 10_000 else None
                 out.append(Result(size, f"full sync {job}: rows per CPU second (our code)", rows / cpu, "rows/s",
                                   note=note, budget=budget, higher_is_better=True))  # fmt: skip
+        out.append(bench_search_index(size, env))
         changed = len(
             requests.post(f"{sandbox.url}/_sandbox/churn", json={"count": size // 100}, timeout=300).json()["changed"]
         )
@@ -262,6 +263,28 @@ def bench_sync(size: int) -> list[Result]:
     finally:
         sandbox.stop()
         redis_server.stop()
+
+
+# Run by `manage.py shell` on the synced database: the search index of every case made again, timed.
+REINDEX = """
+import json, time
+from cases import search
+from cases.models import Case
+numbers = list(Case.objects.values_list("number", flat=True))
+started = time.perf_counter()
+done = search.reindex(numbers=numbers)
+print(json.dumps([done, time.perf_counter() - started]))
+"""
+
+
+def bench_search_index(size: int, env: dict) -> Result:
+    """The search index of every case built again from the synced rows (each sync does this for what it wrote:
+    the full syncs' times above include it)."""
+    found = subprocess.run([sys.executable, "manage.py", "shell", "-c", REINDEX], cwd=BASE_DIR, env=env,
+                           check=True, capture_output=True, text=True).stdout  # fmt: skip
+    done, seconds = json.loads(found.strip().splitlines()[-1])
+    return Result(size, "search index: every case indexed again", done / seconds, "cases/s",
+                  note=f"{done:,} cases in {seconds:.1f} s", higher_is_better=True)  # fmt: skip
 
 
 def machine() -> str:
@@ -308,7 +331,15 @@ PAGES = [
     ("all cases by account, then longest open", "/cases/?view=all&sort=account,-days_open"),
     ("all cards", "/updates/?scope=all"),
     ("trends cards", "/updates/?scope=trends"),
+    # Search (cases.search): a word of the sandbox's comments (in half of all cases), in the open cases and in
+    # all; two words; a bug's number (in its cases' bug titles); a case number.
+    ("search: a word in comments", "/cases/?q=sosreport"),
+    ("search: a word in comments, all cases", "/cases/?view=all&q=sosreport"),
+    ("search: two words", "/cases/?q=kernel+panic"),
+    ("search: a bug number", "/cases/?view=all&q={bug}"),
+    ("search: a case number", "/cases/?view=all&q={case}"),
 ]
+SEARCH_PAGES = {name for name, _ in PAGES if name.startswith("search")}
 # Pages that show one page of rows: their size must not grow with the number of cases.
 TABLE_PAGES = {"cases table", "all cases, longest open first", "urgent cases", "API cases",
                "all cases by account, then longest open"}  # fmt: skip
@@ -338,8 +369,10 @@ case = (Case.objects.filter(status__in=["Waiting on Red Hat", "Waiting on Custom
 account = Case.objects.values("account").annotate(n=Count("number")).order_by("-n")[0]["account"]
 engineer = (Card.objects.exclude(assignee="").values("assignee").annotate(n=Count("key"))
             .order_by("-n")[0]["assignee"])
+from bugs.models import Bug
+bug = Bug.objects.filter(restricted=False).order_by("id").values_list("id", flat=True).first()
 print(json.dumps({"session": session.session_key, "cookie": settings.SESSION_COOKIE_NAME,
-                  "case": case, "account": account, "engineer": engineer}))
+                  "case": case, "account": account, "engineer": engineer, "bug": bug}))
 """
 
 
@@ -426,7 +459,7 @@ def bench_pages(size: int) -> list[Result]:
                 time.sleep(0.2)
         # The view cache's database (django-redis's FLUSHDB is what cache.clear() does).
         cache = redis.Redis.from_url(cache_redis.url.rsplit("/", 1)[0] + "/1")
-        values = {k: quote(str(setup[k]), safe="") for k in ("case", "account", "engineer")}
+        values = {k: quote(str(setup[k]), safe="") for k in ("case", "account", "engineer", "bug")}
         out = [Result(size, "pages: sync of every source before", synced, "s", note=note_data)]
         for name, template in PAGES:
             out += _bench_page(size, name, site + template.format(**values), client, cache)
@@ -459,15 +492,23 @@ def _bench_page(size: int, name: str, url: str, client: requests.Session, cache)
         cold += timed(get, 1)
     size_bytes = len(first.content)
     warm_budget = 30 if size <= 10_000 else 50
+    # Issue 15: a search page within 50 ms warm and 200 ms cold at 100,000 cases.
+    cold_budget = 200 if name in SEARCH_PAGES else 300
+    found = f"; {_rows_of(first)} rows shown of {_count_of(first)}" if name in SEARCH_PAGES else ""
     out = [
         Result(size, f"page {name}: warm, median", statistics.median(warm), "ms", warm_budget,
-               note=f"p95 {percentile(warm, 0.95):.1f} ms; {size_bytes:,} bytes"),
-        Result(size, f"page {name}: cold, median", statistics.median(cold), "ms", 300,
+               note=f"p95 {percentile(warm, 0.95):.1f} ms; {size_bytes:,} bytes{found}"),
+        Result(size, f"page {name}: cold, median", statistics.median(cold), "ms", cold_budget,
                note=f"p95 {percentile(cold, 0.95):.1f} ms"),
     ]  # fmt: skip
     if name in TABLE_PAGES:
         out += _compare_bytes(size, name, size_bytes, _rows_of(first))
     return out
+
+
+def _count_of(response: requests.Response) -> str:
+    found = re.search(r'<span class="count">([\d,]+) case', response.text)
+    return found.group(1) if found else "?"
 
 
 def _rows_of(response: requests.Response) -> int:

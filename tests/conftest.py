@@ -40,6 +40,19 @@ def _empty_cache():
     t5g.cache._redis_down_until = 0.0  # a test that stopped a Redis must not leave later ones degraded
 
 
+@pytest.fixture(autouse=True)
+def _empty_search_index(request, django_db_blocker):
+    """A flush (after a transactional test) empties the models' tables only: the search index (cases.search, not a
+    model) goes with them, so no later test finds an earlier one's words under a reused case number."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if {"transactional_db", "live_server"} & set(request.fixturenames) or (marker and marker.kwargs.get("transaction")):
+        from django.db import connection
+
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM cases_search")
+
+
 @pytest.fixture
 def eager():
     """Celery tasks run in the test's process, retries included (without their countdown)."""

@@ -8,6 +8,7 @@ from django.utils import timezone
 from bugs.models import Bug, Issue
 from cards.models import Card, CardComment, TeamMember
 from cards.services import set_card_status
+from cases import search
 from cases.models import Case, CaseComment, Detail
 from escalations.models import Escalation
 from stats.models import DailyStats
@@ -24,7 +25,9 @@ def make_case(number: str = "01000001", **fields) -> Case:
         created_at=now - timedelta(days=3),
         upstream_updated_at=now,
     )
-    return Case.objects.create(number=number, **{**defaults, **fields})
+    case = Case.objects.create(number=number, **{**defaults, **fields})
+    search.reindex(numbers=[number])  # as the case sync keeps it
+    return case
 
 
 def make_everything() -> dict:
@@ -60,6 +63,7 @@ def make_card(case: Case | None, key: str | None = None, **fields) -> Card:
     card = Card.objects.create(key=key, case=case, **{**defaults, **fields})
     if case:
         set_card_status(Q(number=case.number))  # as the card sync keeps it
+        search.reindex(numbers=[case.number])
     return card
 
 

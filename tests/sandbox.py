@@ -59,6 +59,9 @@ class Sandbox:
     def post(self, path: str, body=None) -> requests.Response:
         return requests.post(f"{self.url}/_sandbox/{path.lstrip('/')}", json=body, timeout=30)
 
+    def delete(self, path: str) -> requests.Response:
+        return requests.delete(f"{self.url}/_sandbox/{path.lstrip('/')}", timeout=30)
+
     def get(self, path: str):
         return requests.get(f"{self.url}/_sandbox/{path.lstrip('/')}", timeout=30).json()
 
