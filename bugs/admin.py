@@ -14,8 +14,11 @@ class BugAdmin(admin.ModelAdmin):
 
 @admin.register(Issue)
 class IssueAdmin(admin.ModelAdmin):
-    list_display = ["key", "summary", "status", "priority", "severity", "issue_type", "assignee", "upstream_updated_at"]
-    list_filter = ["status", "priority", "issue_type"]
-    search_fields = ["key", "summary", "assignee", "cases__number"]
+    list_display = [
+        "key", "summary", "status", "priority", "severity", "telco_priority", "issue_type", "assignee",
+        "upstream_updated_at",
+    ]  # fmt: skip
+    list_filter = ["status", "priority", "telco_priority", "issue_type"]
+    search_fields = ["key", "summary", "assignee", "private_keywords", "internal_whiteboard", "cases__number"]
     date_hierarchy = "upstream_updated_at"
     raw_id_fields = ["cases"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,20 +29,36 @@ from .models import Issue
 log = logging.getLogger(__name__)
 
 
+# "Telco:Priority-1" … : the Telco priority the field team gives a JIRA bug, 1 the most urgent.
+TELCO_PRIORITY = re.compile(r"^Telco:Priority-(\d{1,2})$", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class IssueFields:
     severity: str
     qa_contact: str
     private_keywords: str
+    whiteboard: str
 
     @classmethod
     def of(cls, client: JiraClient) -> IssueFields:
-        return cls(client.field("Severity"), client.field("QA Contact"), client.field("Private Keywords"))
+        return cls(client.field("Severity"), client.field("QA Contact"), client.field("Private Keywords"),
+                   client.field("Internal Whiteboard"))  # fmt: skip
 
     @property
     def wanted(self) -> list[str]:
         return ["summary", "status", "priority", "issuetype", "assignee", "fixVersions", "updated",
-                self.severity, self.qa_contact, self.private_keywords]  # fmt: skip
+                self.severity, self.qa_contact, self.private_keywords, self.whiteboard]  # fmt: skip
+
+
+def telco_priority(*, private_keywords: list[str], whiteboard: str) -> int | None:
+    """The level of a "Telco:Priority-N" private keyword, else of one in the Internal Whiteboard (space-separated,
+    as the old dashboard fell back to it); with several, the most urgent. None without any (or only level 0)."""
+    for words in (private_keywords, whiteboard.split()):
+        levels = [int(m[1]) for w in words if (m := TELCO_PRIORITY.match(w.strip())) and int(m[1]) > 0]
+        if levels:
+            return min(levels)
+    return None
 
 
 class IssueReader:
@@ -64,6 +81,8 @@ class IssueReader:
 def parse_issue(issue: dict, *, fields: IssueFields) -> dict:
     f = fields_of(issue)
     versions = objects_of(f.get("fixVersions"), field="fixVersions")
+    keywords = str_list(f.get(fields.private_keywords), field="private keywords", separator=",")
+    whiteboard = text(f.get(fields.whiteboard), field="internal whiteboard")
     return {
         "key": issue_key(issue),
         "summary": text(f.get("summary"), field="summary"),
@@ -74,7 +93,9 @@ def parse_issue(issue: dict, *, fields: IssueFields) -> dict:
         "assignee": _person(f.get("assignee"), field="assignee"),
         "qa_contact": _person(f.get(fields.qa_contact), field="qa_contact"),
         "fix_versions": [name_of(v, field="fixVersions") for v in versions],
-        "private_keywords": str_list(f.get(fields.private_keywords), field="private keywords", separator=","),
+        "private_keywords": keywords,
+        "internal_whiteboard": whiteboard,
+        "telco_priority": telco_priority(private_keywords=keywords, whiteboard=whiteboard),
         "upstream_updated_at": parse_time(f.get("updated"), field="updated", required=True),
         "removed_at": None,
     }

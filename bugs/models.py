@@ -42,6 +42,14 @@ class Issue(Mirrored):
     qa_contact = models.CharField("QA contact", max_length=200, blank=True)
     fix_versions = models.JSONField(default=list, blank=True)
     private_keywords = models.JSONField(default=list, blank=True)
+    internal_whiteboard = models.TextField(blank=True)
+    # Telco:Priority-N (1 the most urgent) from the private keywords, else from the Internal Whiteboard; None: none.
+    telco_priority = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="From a “Telco:Priority-N” private keyword, else from the Internal Whiteboard; 1 is the most urgent.",
+    )
     cases = models.ManyToManyField(Case, related_name="issues", blank=True)
 
     def __str__(self) -> str:

@@ -1,8 +1,9 @@
 """Bug tagging: the bugs linked to the team's cases carry BUG_TAG_KEYWORDS, so engineering sees the field's interest.
 
 Bugzilla bugs get the keywords in their internal whiteboard (space-separated), JIRA bugs in their
-"Private Keywords" field (comma-separated text). Only a bug missing a keyword is written, once,
-keeping what is there; the decision is made on the bug as upstream has it now (read just before,
+"Private Keywords" field (comma-separated text), or, for a JIRA bug whose screens lack that field, in its
+"Internal Whiteboard" (space-separated), as the old dashboard fell back to it. Only a bug missing a keyword
+is written, once, keeping what is there; the decision is made on the bug as upstream has it now (read just before,
 a batch at a time), not on the mirror, so an edit made since the last sync is never overwritten.
 A keyword counts as present whatever its case ("telco" is "Telco"). A summary goes to BUG_TAG_EMAILS.
 Read-only mode decides and reports but writes nothing; a dry run only decides.
@@ -34,6 +35,7 @@ from .models import Bug, Issue
 log = logging.getLogger(__name__)
 
 PRIVATE_KEYWORDS = "Private Keywords"
+WHITEBOARD = "Internal Whiteboard"
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Summary:
     read_only: bool
     bugzilla: list[str] = field(default_factory=list)
     jira: list[str] = field(default_factory=list)
+    jira_whiteboard: list[str] = field(default_factory=list)  # JIRA bugs without the Private Keywords field
     already: int = 0
     failed: list[str] = field(default_factory=list)
     restricted: list[str] = field(default_factory=list)
@@ -55,7 +58,8 @@ class Summary:
 
     @property
     def subject(self) -> str:
-        counts = f"Bug tagging: {len(self.bugzilla) + len(self.jira)} {self.verb}, {len(self.failed)} failed"
+        tagged = len(self.bugzilla) + len(self.jira) + len(self.jira_whiteboard)
+        counts = f"Bug tagging: {tagged} {self.verb}, {len(self.failed)} failed"
         return " ".join(filter(None, [settings.EMAIL_SUBJECT_PREFIX, counts]))
 
     @property
@@ -67,9 +71,13 @@ class Summary:
         for title, items in [
             (f"Bugzilla bugs {self.verb}", self.bugzilla),
             (f"JIRA bugs {self.verb}", self.jira),
+            (
+                f'JIRA bugs without a "{PRIVATE_KEYWORDS}" field {self.verb} in their "{WHITEBOARD}"',
+                self.jira_whiteboard,
+            ),
             ("Failed", self.failed),
             ("Skipped, restricted (or gone): T5G cannot see them", self.restricted),
-            (f'Skipped, no "{PRIVATE_KEYWORDS}" field', self.no_field),
+            (f'Skipped, no "{PRIVATE_KEYWORDS}" field, nor an "{WHITEBOARD}"', self.no_field),
         ]:
             lines += ["", f"{title} ({len(items)}):", *([f"  {item}" for item in items] or ["  none"])]
         return "\n".join(lines)
@@ -162,12 +170,16 @@ class Tagger:
             return
         self.total += len(todo)
         client = jira_client()
-        field_id = client.field(PRIVATE_KEYWORDS)
-        found, gone = client.issues_by_key(todo, [field_id])
+        field_id, whiteboard_id = client.field(PRIVATE_KEYWORDS), client.field(WHITEBOARD)
+        found, gone = client.issues_by_key(todo, [field_id, whiteboard_id])
         self.summary.restricted += gone
         for issue in found:
             key, fields = str(issue.get("key")), issue.get("fields") or {}
-            if field_id not in fields:  # not on this issue's screens: JIRA would refuse the write
+            # A field missing from `fields` is not on this issue's screens: JIRA would refuse the write.
+            if field_id not in fields and whiteboard_id in fields:
+                self.tag_jira_whiteboard(client, key, fields[whiteboard_id], whiteboard_id)
+                continue
+            if field_id not in fields:
                 self.summary.no_field.append(key)
                 continue
             try:
@@ -188,6 +200,24 @@ class Tagger:
                 mirror=lambda k=key, v=[*present, *added]: self.mirror(Issue, k, private_keywords=v),
                 tagged=self.summary.jira,
             )  # fmt: skip
+
+    def tag_jira_whiteboard(self, client, key: str, raw, whiteboard_id: str) -> None:
+        if raw is not None and not isinstance(raw, str):
+            self.failed(key, RecordError(f"{WHITEBOARD}: expected text, got {type(raw).__name__}"))
+            return
+        whiteboard = raw or ""
+        added = missing_keywords(whiteboard.split(), self.keywords)
+        if not added:
+            self.already(1)
+            self.mirror(Issue, key, internal_whiteboard=whiteboard)
+            return
+        value = whiteboard_with(whiteboard, added)
+        self.tag(
+            target=key, added=added, url=jira_issue_url(key),
+            write=lambda: client.update_fields(key, {whiteboard_id: value}),
+            mirror=lambda: self.mirror(Issue, key, internal_whiteboard=value),
+            tagged=self.summary.jira_whiteboard,
+        )  # fmt: skip
 
     # --- one bug ------------------------------------------------------------------------------------------------------
     def tag(
@@ -235,10 +265,11 @@ class Tagger:
         log.info(
             "bug tagging: %s Bugzilla and %s JIRA bugs %s, %s already tagged, %s failed, %s restricted, "
             "%s without the field",
-            len(s.bugzilla), len(s.jira), s.verb, s.already, len(s.failed), len(s.restricted), len(s.no_field),
+            len(s.bugzilla), len(s.jira) + len(s.jira_whiteboard), s.verb, s.already, len(s.failed),
+            len(s.restricted), len(s.no_field),
         )  # fmt: skip
         if self.dry_run:
-            for line in s.bugzilla + s.jira:
+            for line in s.bugzilla + s.jira + s.jira_whiteboard:
                 log.info("bug tagging (dry run): would tag %s", line)
             return
         if self.run.updated:

@@ -36,10 +36,14 @@ class CardCommentAdmin(admin.ModelAdmin):
 
 @admin.register(TeamMember)
 class TeamMemberAdmin(admin.ModelAdmin):
-    list_display = ["name", "jira_user", "email", "slack_id", "active", "notify_on_case"]
+    list_display = ["name", "jira_user", "email", "slack_id", "patterns", "active", "notify_on_case"]
     list_filter = ["active", "notify_on_case"]
     list_editable = ["active"]
     search_fields = ["name", "jira_user", "email", "accounts"]
+
+    @admin.display(description="account patterns")
+    def patterns(self, obj: TeamMember) -> str:
+        return ", ".join(obj.account_list)
 
 
 @admin.register(StatusMapping)

@@ -245,7 +245,7 @@ class CardCreator:
             fields["components"] = [{"name": settings.JIRA_COMPONENT}]
         if member and member.jira_account_id:
             fields["assignee"] = {"accountId": member.jira_account_id}
-        return fields
+        return {**settings.JIRA_CREATE_EXTRA_FIELDS, **fields}
 
     # --- a reopened case ---------------------------------------------------------------------------------------
     def reopen(self, case: Case, card: Card) -> None:

@@ -27,6 +27,15 @@ JOBS = [
         on_webhook="jira",
     ),
     Job(
+        name="render_comments",
+        label="JIRA comments rendered",
+        service="cards.services.render_comments",
+        feeds=("cases", "cards"),
+        stale_after=timedelta(hours=2),
+        # Often and short (COMMENT_RENDER_SECONDS a run): a comment synced shows as plain text until then.
+        schedules=(Schedule("render_comments", every=5),),
+    ),
+    Job(
         name="create_cards",
         label="portal → JIRA cards",
         upstream="JIRA",

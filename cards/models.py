@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -91,6 +92,10 @@ class CardComment(Mirrored):
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="comments")
     author = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
+    # The body's wiki markup as safe HTML (t5g.markup.jira_to_html), made once by the render_comments job
+    # (cards.services.render_comments): tens of ms a comment, too much for a page or the sync. None: not rendered
+    # since the sync wrote the comment; "": no markup. Either way pages show the body as plain text.
+    body_html = models.TextField("body as HTML", null=True, blank=True, editable=False)  # noqa: DJ001 - None: to do
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
@@ -98,6 +103,20 @@ class CardComment(Mirrored):
 
     def __str__(self) -> str:
         return f"comment {self.id} on {self.card_id}"
+
+
+def account_patterns(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def validate_account_patterns(text: str) -> None:
+    """A pattern is an account name, or a prefix then one * at its end."""
+    for pattern in account_patterns(text):
+        if "*" in pattern[:-1] or pattern == "*":
+            raise ValidationError(
+                f"“{pattern}”: * may only end a pattern, after at least one character (“Verizon*”); "
+                "an exact account name has none."
+            )
 
 
 class TeamMember(models.Model):
@@ -108,7 +127,14 @@ class TeamMember(models.Model):
     jira_account_id = models.CharField("JIRA account id", max_length=128, blank=True)
     email = models.EmailField(blank=True)
     slack_id = models.CharField("Slack id", max_length=64, blank=True)
-    accounts = models.TextField(blank=True, help_text="Customer accounts this engineer owns, one per line.")
+    accounts = models.TextField(
+        "account patterns",
+        blank=True,
+        validators=[validate_account_patterns],
+        help_text="Customer accounts this engineer owns, one pattern a line: an account name (exact, any case), or "
+        'a prefix ending in * ("Verizon*" owns "Verizon Wireless"). An exact name beats any prefix, and a '
+        "longer prefix a shorter one; members with the same best pattern share its cases, the least loaded first.",
+    )
     active = models.BooleanField(default=True, help_text="Untick while away: no new cards are assigned.")
     notify_on_case = models.BooleanField(
         "notified on case", default=True, help_text="Added as a notified user on the cases assigned to them."
@@ -124,7 +150,8 @@ class TeamMember(models.Model):
 
     @property
     def account_list(self) -> list[str]:
-        return [line.strip() for line in self.accounts.splitlines() if line.strip()]
+        """The account patterns, one a line (see `accounts`)."""
+        return account_patterns(self.accounts)
 
 
 class CardIntent(models.Model):

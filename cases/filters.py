@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -19,6 +20,7 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -33,6 +35,7 @@ from django.db.models import Case as Switch
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from bugs.models import Issue
 from cards.models import Card, CardComment, InternalStatus
 from escalations.models import Escalation
 
@@ -54,6 +57,23 @@ def _cards() -> QuerySet[Card]:
 
 def _card_cases(**lookups) -> QuerySet:
     return _cards().filter(**lookups).values("case_id")
+
+
+def labelled_cases(label: str) -> QuerySet:
+    """Cases whose card carries `label` exactly, not as a part of another label (the quotes of the JSON list's text,
+    as for the trends view)."""
+    return (
+        _cards()
+        .alias(label_text=Cast("labels", TextField()))
+        .filter(label_text__contains=f'"{label}"')
+        .values("case_id")
+    )
+
+
+def telco_cases(levels: tuple[int, ...]) -> QuerySet:
+    """Cases linked to a JIRA bug of one of these Telco priority levels (Issue.telco_priority)."""
+    links = Issue.cases.through.objects.filter(issue__telco_priority__in=levels, issue__removed_at__isnull=True)
+    return links.values("case_id")
 
 
 def trends_cards() -> QuerySet[Card]:
@@ -169,6 +189,11 @@ def filtered(*, query: CaseQuery) -> QuerySet[Case]:
         qs = qs.filter(number__in=_card_cases(assignee__in=query.assignee))
     if query.closed_not_done:
         qs = qs.filter(status="Closed", number__in=_card_cases(status__in=NOT_DONE))
+    if query.telco:
+        qs = qs.filter(number__in=telco_cases(query.telco))
+    if query.daily_telco:
+        daily = Q(number__in=labelled_cases(settings.DAILY_TELCO_LABEL))
+        qs = qs.filter(daily if query.daily_telco == "yes" else ~daily)
     if query.opened_after:
         qs = qs.filter(created_at__gte=_start_of(query.opened_after))
     if query.opened_before:
@@ -216,6 +241,11 @@ def _sort_key(column: str, *, now: datetime, name: str) -> tuple[dict, F, bool]:
         return {name: _prio_rank()}, F(name), False
     if column == "critsit":
         return {name: _flag(crit_sit_q())}, F(name), True
+    if column == "telco":
+        # The most urgent Telco priority among the case's linked JIRA bugs (P1 first); cases without one last.
+        links = Issue.cases.through.objects.filter(case_id=OuterRef("number"), issue__removed_at__isnull=True)
+        best = links.values("case_id").annotate(best=Min("issue__telco_priority")).values("best")
+        return {name: Subquery(best[:1])}, F(name), False
     if column in CARD_SORTS:
         # One value per case: the card the table shows.
         value = Subquery(_cards().filter(case_id=OuterRef("number")).values(CARD_SORTS[column])[:1])

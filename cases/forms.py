@@ -18,6 +18,7 @@ from .query import (
     PRIO_VALUES,
     RANK,
     SORTS,
+    TELCO_LEVELS,
     UNMAPPED,
     VIEWS,
     YES_NO,
@@ -104,6 +105,10 @@ class CaseQueryForm(forms.Form):
     opened_before = forms.DateField(
         label="opened before", required=False, input_formats=["%Y-%m-%d"], error_messages=bad_date
     )
+    telco = forms.TypedMultipleChoiceField(
+        label="Telco priority", choices=[(str(n), f"P{n}") for n in TELCO_LEVELS], coerce=int, required=False
+    )
+    daily_telco = forms.ChoiceField(label="on the Daily Telco list", choices=_choices(YES_NO), required=False)
     sort = SortField(required=False)
     page = forms.IntegerField(min_value=1, required=False)
     per = forms.IntegerField(label="rows per page", min_value=1, max_value=MAX_PER, required=False)
@@ -136,6 +141,8 @@ class CaseQueryForm(forms.Form):
             closed_not_done=data.get("closed_not_done") == "1",
             opened_after=data.get("opened_after"),
             opened_before=data.get("opened_before"),
+            telco=tuple(data.get("telco") or ()),
+            daily_telco=data.get("daily_telco") or "",
             sort=data.get("sort") or (RANK if data.get("q") else DEFAULT_SORT),
             page=data.get("page") or 1,
             per=data.get("per") or DEFAULT_PER,

@@ -26,7 +26,7 @@ UNMAPPED = "unmapped"
 STATUS_VALUES = (*InternalStatus.values, UNMAPPED, NO_CARD)
 
 SORTS = ("case", "severity", "prio", "critsit", "summary", "product", "account", "case_status", "status",
-         "assignee", "card", "days_open", "updated", "rank")  # fmt: skip
+         "assignee", "card", "days_open", "updated", "rank", "telco")  # fmt: skip
 # Other names a link may use for a column.
 SORT_ALIASES = {"number": "case", "crit_sit": "critsit", "internal_status": "status", "jira_card": "card",
                 "days": "days_open", "last_updated": "updated"}  # fmt: skip
@@ -38,8 +38,11 @@ RANK = "rank"
 MAX_SORTS = 4
 # Parameter order of the canonical query string (cache keys, links).
 PARAMS = ("view", "days", "q", "severity", "prio", "critsit", "product", "account", "status", "case_status", "assignee",
-          "escalated", "closed_not_done", "opened_after", "opened_before", "sort", "page", "per")  # fmt: skip
-MULTI = ("severity", "prio", "product", "account", "status", "case_status", "assignee")
+          "escalated", "closed_not_done", "opened_after", "opened_before", "telco", "daily_telco",
+          "sort", "page", "per")  # fmt: skip
+MULTI = ("severity", "prio", "product", "account", "status", "case_status", "assignee", "telco")
+# Telco priority levels a URL may ask for (telco=1 is P1): Telco:Priority-1 … -99 (bugs.issues.TELCO_PRIORITY).
+TELCO_LEVELS = range(1, 100)
 # What selects rows, as opposed to how they are shown.
 NOT_FILTERS = ("sort", "page", "per")
 
@@ -63,6 +66,8 @@ class CaseQuery:
     closed_not_done: bool = False
     opened_after: date | None = None
     opened_before: date | None = None
+    telco: tuple[int, ...] = ()  # Telco priority levels of a linked JIRA bug (1 = P1)
+    daily_telco: str = ""  # "yes", "no" or "": the card carries settings.DAILY_TELCO_LABEL
     sort: str = DEFAULT_SORT  # names of SORTS, comma-separated, each with "-" in front for descending
     page: int = 1
     per: int = DEFAULT_PER

@@ -24,7 +24,7 @@ from t5g.cache import cached
 from t5g.links import bugzilla_bug_url, jira_issue_url, portal_case_url
 
 from .forms import CaseQueryForm
-from .query import CaseQuery
+from .query import TELCO_LEVELS, CaseQuery
 from .selectors import EXPORT_COLUMNS, case_detail, case_page, export_rows, facets_and_page
 from .templatetags.cases import severity as severity_label
 
@@ -36,6 +36,7 @@ CACHE_SECONDS = 300
 VIEW_TITLES = {"open": "Open cases", "all": "All cases", "trends": "Trends", "commented": "Recently commented"}
 PRIO_LABELS = {"yes": "Yes", "potential": "Potentially", "no": "No"}
 STATUS_LABELS = {"unmapped": "unmapped JIRA status", "none": "no card"}
+TELCO_LABELS = {n: f"P{n}" for n in TELCO_LEVELS}
 
 
 def _htmx_fragment(request: HttpRequest) -> bool:
@@ -127,14 +128,15 @@ def _chips(query: CaseQuery) -> list[tuple[str, str]]:
         "severity": lambda v: severity_label(v),
         "prio": lambda v: PRIO_LABELS.get(v, v),
         "status": lambda v: STATUS_LABELS.get(v, v),
+        "telco": lambda v: TELCO_LABELS.get(v, v),
     }
     chips = []
     for name, value in query.params():
         if name in ("view", "days", "sort", "page", "per"):
             continue
         label = CaseQueryForm.base_fields[name].label or name
-        if name in ("severity", "prio", "status", "product", "account", "case_status", "assignee"):
-            typed = int(value) if name == "severity" else value
+        if name in ("severity", "prio", "status", "product", "account", "case_status", "assignee", "telco"):
+            typed = int(value) if name in ("severity", "telco") else value
             chips.append((f"{label}: {labels.get(name, str)(typed)}", query.toggled(name, typed)))
         elif name == "closed_not_done":
             chips.append((label, query.querystring(closed_not_done=False)))
@@ -176,6 +178,8 @@ def _table_content(query: CaseQuery) -> str:
         ("On prio-list", _facet_values(counts["prio"], query, labels=PRIO_LABELS), 0),
         ("Escalated", _choice_values(counts["escalated"], query, labels=yes_no), 0),
         ("Crit sit", _choice_values(counts["critsit"], query, labels=yes_no), 0),
+        ("Telco priority", _facet_values(counts["telco"], query, labels=TELCO_LABELS), 0),
+        ("On the Daily Telco list", _choice_values(counts["daily_telco"], query, labels=yes_no), 0),
         ("Internal status", _facet_values(counts["status"], query, labels=STATUS_LABELS), 0),
         ("Product", _facet_values(counts["product"], query), counts["product"].more),
         ("Account", _facet_values(counts["account"], query), counts["account"].more),

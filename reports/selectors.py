@@ -14,8 +14,8 @@ from datetime import datetime
 from math import ceil
 
 from django.db.models import Case as Switch
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value, When, Window
-from django.db.models.functions import Coalesce, Lower, RowNumber, Substr
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, TextField, Value, When, Window
+from django.db.models.functions import Coalesce, Length, Lower, RowNumber, Substr
 
 from bugs.models import Bug, Issue
 from cards.models import Card, CardComment, TeamMember
@@ -326,18 +326,25 @@ def newest_comments(
     # shown is read, to tell a cut body from one that just fits.
     rows = (
         comments.annotate(
+            body_length=Length("body"),
             rank=Window(RowNumber(), partition_by=[F("card_id")], order_by=[F("created_at").desc(), F("id").desc()]),
             in_all=Window(Count("*"), partition_by=[F("card_id")]),
         )
         .filter(rank__lte=per_card)
         .values("card_id", "rank", "in_all", "author", "created_at", head=Substr("body", 1, chars + 1))
+        # The body rendered at sync time (t5g.markup), for a body shown whole; a cut one is shown as plain text.
+        .annotate(
+            html=Switch(When(body_length__lte=chars, then=F("body_html")), default=Value(""), output_field=TextField())
+        )
     )
     found: dict[str, Comments] = defaultdict(Comments)
     for row in sorted(rows, key=lambda row: (row["card_id"], row["rank"])):
         of_card = found[row["card_id"]]
         of_card.total = row["in_all"]
         body = cut(row["head"], chars)
-        of_card.shown.append({"author": row["author"], "created_at": row["created_at"], "body": body})
+        of_card.shown.append(
+            {"author": row["author"], "created_at": row["created_at"], "body": body, "body_html": row["html"]}
+        )
     return found
 
 

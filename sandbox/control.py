@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from . import idp, idp_shapes, mirror, text
 from .http import Request, Router, json_response
+from .jira_schema import CUSTOM_BY_NAME
 from .world import World
 
 if TYPE_CHECKING:
@@ -166,6 +167,24 @@ def router(app: App) -> Router:
             return json_response({"error": 'expected an existing issue key and {"body": "..."}'}, 400)
         comment = world.add_issue_comment(key, body["body"], author=str(body.get("author") or ""))
         return json_response({"id": comment.id, "key": key}, 201)
+
+    # A JIRA issue whose screens lack some custom fields (by name, e.g. "Private Keywords"): the field is no longer
+    # in its `fields` and writes to it are refused. {"fields": []} shows them all again.
+    @control.route("POST", "/issues/{key}/hidden-fields")
+    def hidden_fields(request: Request, world: World, key: str):
+        body = _body(request)
+        names = body.get("fields") if isinstance(body, dict) else None
+        ids = [CUSTOM_BY_NAME.get(n) for n in names] if isinstance(names, list) else [None]
+        if key not in world.issues or None in ids:
+            known = ", ".join(CUSTOM_BY_NAME)
+            return json_response(
+                {"error": f'expected an existing issue key and {{"fields": [names of: {known}]}}'}, 400
+            )
+        issue = world.issues[key]
+        issue.hidden_fields = set(ids)
+        world.touch_issue(issue)
+        world.changed()
+        return {"key": key, "hidden": sorted(ids)}
 
     @control.route("POST", "/cards/{key}/comments/{comment_id}")
     def edit_card_comment(request: Request, world: World, key: str, comment_id: str):

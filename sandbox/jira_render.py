@@ -375,7 +375,7 @@ def issue_field_ids(issue: JiraIssue) -> list[str]:
             custom.append(fid)
     if issue.sprint_ids and SPRINT_FIELD not in custom:
         custom.append(SPRINT_FIELD)
-    return list(SYSTEM_FIELDS) + custom
+    return list(SYSTEM_FIELDS) + [fid for fid in custom if fid not in issue.hidden_fields]
 
 
 def field_value(ctx: Ctx, issue: JiraIssue, fid: str):

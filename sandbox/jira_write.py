@@ -131,7 +131,7 @@ def _set(edit: Edit, fid: str, value, *, transition: bool = False) -> None:
         pass  # derived from the status
     elif fid == SPRINT_FIELD:
         _sprint(edit, value)
-    elif fid in CUSTOM_FIELDS:
+    elif fid in CUSTOM_FIELDS and not (edit.issue and fid in edit.issue.hidden_fields):
         _custom(edit, fid, value)
     elif fid == "project" and edit.issue is None:
         pass  # read by the create handler

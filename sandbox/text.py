@@ -71,6 +71,11 @@ _SENTENCES = [
     "See *bold* and _emphasis_ in JIRA markup, and a link [KB|https://access.redhat.com/solutions/1234].",
     "Escalation requested by the TAM 🚨.",
     "Waiting for the customer to confirm the fix in their staging environment.",
+    # JIRA wiki markup as engineers write it (each starts a line of its own): headings, lists, code, links.
+    "\nh3. Findings\n* etcd fsync above 100 ms on two masters\n* leader elected 4 times an hour\n"
+    "# collect a must-gather\n# check the disks with {{fio}}",
+    "\n{noformat}\nE1128 10:15:02.114 kubelet.go:2412] PLEG is not healthy: last seen active 3m ago\n{noformat}",
+    "Fixed upstream, see [OCPBUGS-1234|https://issues.redhat.com/browse/OCPBUGS-1234]; backport *pending* for 4.16.",
 ]  # fmt: skip
 
 

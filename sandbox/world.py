@@ -151,6 +151,9 @@ class JiraIssue:
     comments: list[Comment] = field(default_factory=list)
     remote_links: list[RemoteLink] = field(default_factory=list)
     sprint_ids: list[int] = field(default_factory=list)
+    # Custom field ids not on this issue's screens (set through /_sandbox/issues/{key}/hidden-fields): absent from
+    # its `fields`, and a write to one is refused, as JIRA does for a field its screens lack.
+    hidden_fields: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -414,7 +417,7 @@ class World:
     def _make_jira_bug(self, rng, t0) -> JiraIssue:
         created = t0 - timedelta(days=rng.uniform(1, 900))
         others = [u for u in self.users.values() if not u.slack_id]
-        return self.add_issue(
+        bug = self.add_issue(
             project=BUG_PROJECT,
             issue_type="Bug",
             summary=text.bug_summary(rng),
@@ -433,6 +436,14 @@ class World:
                 "Internal Whiteboard": "",
             },
         )
+        # Telco priorities, from the issue's number (not the generator: the rest of the world stays as it was):
+        # "Telco:Priority-N" among the private keywords of some, in the Internal Whiteboard of some without any.
+        n = bug.id
+        if bug.custom["Private Keywords"] and n % 3 == 0:
+            bug.custom["Private Keywords"] = [*bug.custom["Private Keywords"], f"Telco:Priority-{1 + n % 4}"]
+        elif not bug.custom["Private Keywords"] and n % 4 == 0:
+            bug.custom["Internal Whiteboard"] = f"Telco Telco:Priority-{1 + n % 3}"
+        return bug
 
     def _make_escalations(self, rng, t0) -> None:
         open_cases = [c for c in self.cases.values() if c.is_open and c.on_team_query]

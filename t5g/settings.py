@@ -553,6 +553,25 @@ if not isinstance(JIRA_FIELDS, dict):
 # Card creation.
 JIRA_LABELS = _env("JIRA_LABELS", "list", [])  # labels new cards get besides JIRA_CARD_LABEL
 JIRA_INITIAL_STATUS = _env("JIRA_INITIAL_STATUS", "str", "To Do")  # new and reopened cards move here
+# More fields every new card is created with, as JIRA's REST API takes them (field id -> value). The default is what
+# the old dashboard sent (its PR #370): "TRACK" in customfield_10783, a text field ("Release note text").
+JIRA_CREATE_EXTRA_FIELDS = _env("JIRA_CREATE_EXTRA_FIELDS", "json", {"customfield_10783": "TRACK"})
+_card_own_fields = {"project", "issuetype", "summary", "description", "priority", "labels", "components", "assignee"}
+if not isinstance(JIRA_CREATE_EXTRA_FIELDS, dict):
+    SETTINGS_ERRORS.append(
+        (
+            "JIRA_CREATE_EXTRA_FIELDS",
+            f'expected a JSON object like {{"customfield_10783": "TRACK"}}, got {JIRA_CREATE_EXTRA_FIELDS!r}',
+        )
+    )
+    JIRA_CREATE_EXTRA_FIELDS = {}
+elif clash := sorted(_card_own_fields & set(JIRA_CREATE_EXTRA_FIELDS)):
+    SETTINGS_ERRORS.append(("JIRA_CREATE_EXTRA_FIELDS", f"T5G sets {', '.join(clash)} itself: leave them out"))
+    JIRA_CREATE_EXTRA_FIELDS = {}
+# How long one run of render_comments may render JIRA comments (cards/services.py); the next run goes on.
+COMMENT_RENDER_SECONDS = _env("COMMENT_RENDER_SECONDS", "int", 60)
+# The card label that puts a case on the Daily Telco list (the cases table's "Daily Telco list" filter).
+DAILY_TELCO_LABEL = _env("DAILY_TELCO_LABEL", "str", "Daily_Telco_OCP")
 SEVERITY_PRIORITIES = {1: "Critical", 2: "Major", 3: "Normal", 4: "Minor"}
 _priorities = _env("SEVERITY_PRIORITIES", "json", {})
 if not isinstance(_priorities, dict) or not set(_priorities) <= {"1", "2", "3", "4"}:

@@ -423,9 +423,10 @@ def test_it_expands_a_row_with_bugs_issues_and_comments(user_client, world, sett
         assignee="dev@example.com", qa_contact="qa@example.com", upstream_updated_at=days_ago(1),
     )  # fmt: skip
     bug.cases.add(case)
+    p1 = {"private_keywords": ["Telco:Priority-1"], "telco_priority": 1}
     for key, severity in (("OCPBUGS-1", "Low"), ("OCPBUGS-2", "Critical"), ("OCPBUGS-3", "Important")):
         Issue.objects.create(key=key, severity=severity, summary=f"bug {key}", priority="Major",
-                             fix_versions=["4.18.z"], private_keywords=["Priority"] if key == "OCPBUGS-2" else [],
+                             fix_versions=["4.18.z"], **(p1 if key == "OCPBUGS-2" else {}),
                              upstream_updated_at=days_ago(1)).cases.add(case)  # fmt: skip
     card = Card.objects.get(key="KNI-2")
     CardComment.objects.create(id="1", card=card, author="Ada", body="first\nsecond line", created_at=days_ago(2))
@@ -449,7 +450,9 @@ def test_it_expands_a_row_with_bugs_issues_and_comments(user_client, world, sett
     assert severity_cell("OCPBUGS-3") == "<td>"  # Important is High
     assert "4.18.z" in html
     assert html.index("latest") < html.index("first")  # newest first
-    assert "first<br>second line" in html
+    assert re.search(r"<p>first<br>\s*second line</p>", html)  # not rendered yet: shown as plain text
+    assert '<span class="telco telco-1" title="Telco:Priority-1">P1</span>' in html
+    assert html.index("OCPBUGS-2") < html.index("OCPBUGS-1")  # the most urgent Telco priority first
     assert "any news?" in html
     # Without JavaScript the link opens a page of its own.
     page = user_client.get(f"{URL}{B}/row/")
@@ -553,14 +556,15 @@ def test_it_builds_the_table_in_a_bounded_number_of_queries(user_client, django_
     make_busy_cases(0, 60)
     with CaptureQueriesContext(connection) as small:
         assert user_client.get(URL, {"view": "all"}).status_code == 200
-    # Facets, page, comments, SLAs, plus the session, user and refresh widget every page reads.
-    assert len(small.captured_queries) <= 14
+    # Facets (two of them the Telco priority and the Daily Telco list), page, comments, SLAs, plus the session,
+    # user and refresh widget every page reads.
+    assert len(small.captured_queries) <= 16
     make_busy_cases(60, 120)
     bump("cases")
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = user_client.get(URL, {"view": "all"})
     assert len(numbers(response)) == 50
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         user_client.get(URL, {"view": "all", "q": "07", "sort": "-days", "per": 200})
 
 

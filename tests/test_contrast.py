@@ -1,4 +1,4 @@
-"""WCAG AA for the badges (4.5:1 for their 12 px text, light palette: t5g.css has no dark one) and a name
+"""WCAG AA for the badges (4.5:1 for their 12 px text), in the light and the dark palette, and a name
 for every control of the cases table that shows only a symbol."""
 
 import re
@@ -22,29 +22,37 @@ def contrast(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-def token(name: str) -> str:
-    return re.search(rf"--{name}:\s*(#[0-9a-fA-F]{{6}})", CSS).group(1)
+LIGHT = CSS.split("@media (prefers-color-scheme: dark)", 1)[0]
+DARK = CSS.split("@media (prefers-color-scheme: dark)", 1)[1].split("}\n}", 1)[0]
+PALETTES = {"light": LIGHT, "dark": DARK}
 
 
+def token(name: str, palette: str = "light") -> str:
+    return re.search(rf"--{name}:\s*(#[0-9a-fA-F]{{6}})", PALETTES[palette]).group(1)
+
+
+@pytest.mark.parametrize("palette", ["light", "dark"])
 @pytest.mark.parametrize("severity", ["urgent", "high", "normal", "low"])
-def test_it_draws_severity_badges_at_aa_contrast(severity):
-    # .sev1 … .sev4: white 12 px text on the severity's colour.
-    assert contrast("#ffffff", token(severity)) >= 4.5, (severity, token(severity))
+def test_it_draws_severity_badges_at_aa_contrast(severity, palette):
+    # .sev1 … .sev4: 12 px text in --badge-fg on the severity's colour.
+    badge_fg, colour = token("badge-fg", palette), token(severity, palette)
+    assert contrast(badge_fg, colour) >= 4.5, (severity, palette, colour)
 
 
+@pytest.mark.parametrize("palette", ["light", "dark"])
 @pytest.mark.parametrize(
     ("rule", "text", "background"),
     [
-        (".marker.prio", token("fg"), "#fff4cc"),
-        (".marker.crit", token("urgent"), "#fde8e8"),
-        (".badge.status", token("fg"), "#eef5ff"),
-        (".chip {", token("accent"), "#eef5ff"),
-        (".sla-alert", token("urgent"), "#fde8e8"),
+        (".marker.prio", "fg", "warn-bg"),
+        (".marker.crit", "urgent", "alert-bg"),
+        (".badge.status", "fg", "info-bg"),
+        (".chip {", "accent", "info-bg"),
+        (".sla-alert", "urgent", "alert-bg"),
     ],
 )
-def test_it_draws_the_other_badges_at_aa_contrast(rule, text, background):
-    assert background in CSS.split(rule, 1)[1].split("}", 1)[0], rule  # the rule still paints this background
-    assert contrast(text, background) >= 4.5, rule
+def test_it_draws_the_other_badges_at_aa_contrast(rule, text, background, palette):
+    assert f"var(--{background})" in CSS.split(rule, 1)[1].split("}", 1)[0], rule  # the rule paints this background
+    assert contrast(token(text, palette), token(background, palette)) >= 4.5, (rule, palette)
 
 
 @pytest.mark.django_db

@@ -97,8 +97,11 @@ def test_it_refuses_a_bug(raw, message):
 
 
 # --- JIRA bugs ----------------------------------------------------------------------------------------------------
-FIELDS = IssueFields(severity="customfield_10840", qa_contact="customfield_10470", private_keywords="customfield_11087")
-SEVERITY, QA, KEYWORDS = FIELDS.severity, FIELDS.qa_contact, FIELDS.private_keywords
+FIELDS = IssueFields(
+    severity="customfield_10840", qa_contact="customfield_10470", private_keywords="customfield_11087",
+    whiteboard="customfield_11004",
+)  # fmt: skip
+SEVERITY, QA, KEYWORDS, WHITEBOARD = FIELDS.severity, FIELDS.qa_contact, FIELDS.private_keywords, FIELDS.whiteboard
 JANE = {"accountId": "5b10a2844c20165700ede21g", "displayName": "Jane Doe", "emailAddress": "jdoe@redhat.com"}
 
 
@@ -110,8 +113,8 @@ def issue(key: str = "OCPBUGS-1234", **fields) -> dict:
 def test_it_reads_a_minimal_issue_with_defaults_for_everything_else():
     assert parse_issue(issue(), fields=FIELDS) == {
         "key": "OCPBUGS-1234", "summary": "", "status": "", "priority": "", "severity": "", "issue_type": "",
-        "assignee": "", "qa_contact": "", "fix_versions": [], "private_keywords": [], "upstream_updated_at": AT,
-        "removed_at": None,
+        "assignee": "", "qa_contact": "", "fix_versions": [], "private_keywords": [], "internal_whiteboard": "",
+        "telco_priority": None, "upstream_updated_at": AT, "removed_at": None,
     }  # fmt: skip
 
 
@@ -119,13 +122,15 @@ def test_it_maps_every_field_of_a_full_issue():
     raw = issue(
         summary="ovnkube-node crashes on upgrade", status={"name": "ON_QA"}, priority={"name": "Critical"},
         issuetype={"name": "Bug"}, assignee=JANE, fixVersions=[{"name": "4.16.z"}, {"name": "4.17.0"}],
-        **{SEVERITY: {"value": "Important"}, QA: {"displayName": "QE Bot"}, KEYWORDS: "Telco,Telco:Case"},
+        **{SEVERITY: {"value": "Important"}, QA: {"displayName": "QE Bot"}, KEYWORDS: "Telco,Telco:Priority-2",
+           WHITEBOARD: "Telco Telco:Priority-1"},
     )  # fmt: skip
     assert parse_issue(raw, fields=FIELDS) == {
         "key": "OCPBUGS-1234", "summary": "ovnkube-node crashes on upgrade", "status": "ON_QA",
         "priority": "Critical", "severity": "Important", "issue_type": "Bug", "assignee": "jdoe@redhat.com",
-        "qa_contact": "QE Bot", "fix_versions": ["4.16.z", "4.17.0"], "private_keywords": ["Telco", "Telco:Case"],
-        "upstream_updated_at": AT, "removed_at": None,
+        "qa_contact": "QE Bot", "fix_versions": ["4.16.z", "4.17.0"], "private_keywords": ["Telco", "Telco:Priority-2"],
+        "internal_whiteboard": "Telco Telco:Priority-1", "telco_priority": 2, "upstream_updated_at": AT,
+        "removed_at": None,
     }  # fmt: skip
 
 
@@ -139,6 +144,25 @@ def test_it_maps_every_field_of_a_full_issue():
         pytest.param(issue(**{KEYWORDS: ["Telco", "5G"]}), {"private_keywords": ["Telco", "5G"]}, id="keywords list"),
         pytest.param(issue(**{KEYWORDS: None}), {"private_keywords": []}, id="null keywords"),
         pytest.param(issue(fixVersions=None), {"fix_versions": []}, id="null fix versions"),
+        pytest.param(issue(**{KEYWORDS: "Telco,Telco:Priority-1"}), {"telco_priority": 1}, id="telco P1 keyword"),
+        pytest.param(issue(**{KEYWORDS: "telco:priority-3"}), {"telco_priority": 3}, id="telco keyword any case"),
+        pytest.param(issue(**{KEYWORDS: "Telco:Priority-3,Telco:Priority-2"}), {"telco_priority": 2}, id="most urgent"),
+        pytest.param(issue(**{KEYWORDS: "Telco:Priority-12"}), {"telco_priority": 12}, id="telco two digits"),
+        pytest.param(issue(**{KEYWORDS: "Priority"}), {"telco_priority": None}, id="the word alone"),
+        pytest.param(issue(**{KEYWORDS: "Telco:Priority-0"}), {"telco_priority": None}, id="level 0 is none"),
+        pytest.param(issue(**{KEYWORDS: "Telco:Priority-x"}), {"telco_priority": None}, id="no number"),
+        pytest.param(issue(**{KEYWORDS: "Telco:Priority-1b"}), {"telco_priority": None}, id="not only a number"),
+        pytest.param(
+            issue(**{KEYWORDS: "Telco", WHITEBOARD: "Telco Telco:Priority-4"}),
+            {"telco_priority": 4, "internal_whiteboard": "Telco Telco:Priority-4"},
+            id="whiteboard fallback",
+        ),  # fmt: skip
+        pytest.param(
+            issue(**{KEYWORDS: "Telco:Priority-3", WHITEBOARD: "Telco:Priority-1"}),
+            {"telco_priority": 3},
+            id="keywords before the whiteboard",
+        ),
+        pytest.param(issue(**{WHITEBOARD: None}), {"internal_whiteboard": "", "telco_priority": None}, id="null wb"),
         pytest.param(issue(**{SEVERITY: None}, priority=None), {"severity": "", "priority": ""}, id="null options"),
         pytest.param(issue(**{SEVERITY: {"value": "v" * 40}}), {"severity": "v" * 30}, id="severity cut to 30"),
         pytest.param(issue(status={"name": "s" * 60}), {"status": "s" * 50}, id="status cut to 50"),
@@ -156,7 +180,7 @@ def test_it_accepts_an_issue(raw, expected):
 
 def test_it_reads_the_custom_fields_under_the_ids_it_is_given():
     raw = issue(cf_1={"value": "Low"}, cf_2=JANE, cf_3="Telco")
-    fields = IssueFields(severity="cf_1", qa_contact="cf_2", private_keywords="cf_3")
+    fields = IssueFields(severity="cf_1", qa_contact="cf_2", private_keywords="cf_3", whiteboard="cf_4")
     expected = {"severity": "Low", "qa_contact": "jdoe@redhat.com", "private_keywords": ["Telco"]}
     assert picked(parse_issue(raw, fields=fields), expected) == expected
     unread = {"severity": "", "qa_contact": "", "private_keywords": []}

@@ -34,6 +34,9 @@ def test_it_starts_with_nothing_configured():
         ("JIRA_URL", "ftp://jira.example.com"),
         ("LOG_LEVEL", "LOUD"),
         ("EMAIL_URL", "pigeon://loft"),
+        ("JIRA_CREATE_EXTRA_FIELDS", '{"customfield_10783": "TRACK"'),  # cut short: not JSON
+        ("JIRA_CREATE_EXTRA_FIELDS", '["customfield_10783"]'),
+        ("JIRA_CREATE_EXTRA_FIELDS", '{"summary": "x"}'),  # T5G's own field
     ],
 )
 def test_it_names_a_malformed_variable(variable, value):

@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from collections import Counter
+from html import unescape
 
 import openpyxl
 from django.db.models import Count
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 from bugs.models import Bug
 from cards.models import Card, CardComment
 from cases.models import Case
+from t5g.templatetags.markup import comment_html
 
 ROWS = "table.case-table > tbody > tr[id^='case-']"
 
@@ -103,8 +105,9 @@ def test_it_expands_a_row_to_its_bugs_and_comments(member_page, stack, orm):
     for bug in bugs:
         expect(detail).to_contain_text(str(bug))
     expect(detail).to_contain_text(card.key)
-    first_line = newest.body.strip().splitlines()[0][:80]
-    expect(detail.locator("ol.comments").first).to_contain_text(first_line)
+    # As the page shows it: its wiki markup rendered (t5g/markup.py), or plain text until then.
+    first_text = next(t for t in re.split(r"<[^>]+>", str(comment_html(newest))) if t.strip())
+    expect(detail.locator("ol.comments").first).to_contain_text(unescape(first_text).strip()[:80])
 
     # A second click folds it away without another request.
     expand.click()
