@@ -67,6 +67,10 @@ def _flag(value: object, *, name: str) -> bool:
     raise ValueError(f'{name} must be "true" or "false", not {value!r}')
 
 
+def _prefix(account: str) -> str:
+    return account if account.endswith("*") else account + "*"
+
+
 def _member_fields(item: dict) -> dict:
     accounts = item.get("accounts", [])
     if isinstance(accounts, str):  # a CSV string in some old configs
@@ -77,7 +81,9 @@ def _member_fields(item: dict) -> dict:
         "jira_user": item.get("jira_user") or "",
         "jira_account_id": item.get("jira_account_id") or "",
         "slack_id": item.get("slack_user") or "",
-        "accounts": "\n".join(a.strip() for a in accounts if a.strip()),
+        # The old tool matched an account by substring ("Verizon" owned "Verizon Wireless"): the nearest pattern T5G
+        # has is a prefix (cards/assignment.py), which also matches the name itself.
+        "accounts": "\n".join(_prefix(a.strip()) for a in accounts if a.strip()),
         "active": _flag(item.get("active", "true"), name="active"),
         "notify_on_case": _flag(item.get("notifieduser", "true"), name="notifieduser"),
     }

@@ -90,7 +90,7 @@ def test_it_imports_the_team_the_sla_partners_and_the_stats_history(files, old_r
     out = import_all(files, old_redis)
 
     assert rows()["team"] == [
-        ("Ada Lovelace", "alovelace", "5f1a", "U01ADA", "Verizon\nAcme Telco", True, True),
+        ("Ada Lovelace", "alovelace", "5f1a", "U01ADA", "Verizon*\nAcme Telco*", True, True),
         ("Bo Brahe", "bbrahe", "", "U02BO", "", False, False),
     ]
     assert rows()["sla"] == [("Acme Telco", 7, 14, 60, 120), ("Verizon", 7, 14, 60, 120)]
@@ -230,3 +230,19 @@ def test_it_says_when_the_old_redis_has_no_history(redis_server):
 def test_it_asks_for_something_to_import():
     with pytest.raises(CommandError, match="Nothing to import"):
         run()
+
+
+@pytest.mark.django_db
+def test_it_reads_the_sla_settings_from_a_url_as_the_demo_does(sandbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("import_t5gweb", "--sla-json", f"{sandbox.url}/_sandbox/sla", stdout=StringIO())
+    assert set(SlaPartner.objects.values_list("account", flat=True)) == {
+        "Acme Telco",
+        "Globex Mobile",
+        "Initech Networks",
+    }
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("import_t5gweb", "--sla-json", "http://127.0.0.1:9/sla", stdout=StringIO())

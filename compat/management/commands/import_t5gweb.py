@@ -3,6 +3,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
+import requests
 from django.core.management.base import BaseCommand, CommandError
 
 from compat.services import ImportError_, Report, import_t5gweb
@@ -46,6 +47,16 @@ class Command(BaseCommand):
 
 
 def read_json(path: str) -> object:
+    """A JSON file, or what an http(s) URL answers (the demo reads the sandbox's)."""
+    if path.startswith(("http://", "https://")):
+        try:
+            answer = requests.get(path, timeout=(5, 30))
+            answer.raise_for_status()
+            return answer.json()
+        except requests.RequestException as exc:
+            raise CommandError(f"cannot read {scrub(path)}: {type(exc).__name__}") from None
+        except ValueError as exc:
+            raise CommandError(f"{scrub(path)} is not JSON: {exc}") from None
     try:
         text = Path(path).read_text()
     except OSError as exc:
