@@ -88,7 +88,8 @@ ifdef USE_SANDBOX
 	@# The sandbox's engineers for an empty team, once it answers; in the background, as honcho stops
 	@# everything when one of its processes exits.
 	($(PY) manage.py load_team $(SANDBOX_URL)/_sandbox/team --if-empty --wait 120 &)
-	@# `demo` registers T5G's webhook in the sandbox's JIRA (a change there shows on open pages in seconds) and draws past weeks of stats history once the first refresh mirrored it.
+	@# `demo` registers T5G's webhook in the sandbox's JIRA (a change there shows on open pages in seconds), makes the
+	@# sandbox's biggest accounts SLA partners once (import_t5gweb) and draws past weeks of stats history.
 endif
 	exec $(VENV)/bin/honcho --procfile Procfile $(if $(USE_SANDBOX),--env $(SANDBOX_ENV)$(comma).env) start \
 		$(if $(findstring $(REDIS_PORT),$(REDIS_URL)),redis) $(if $(USE_SANDBOX),sandbox demo) web worker beat flower announce

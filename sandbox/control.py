@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from . import idp, idp_shapes, mirror
+from . import idp, idp_shapes, mirror, text
 from .http import Request, Router, json_response
 from .jira_schema import CUSTOM_BY_NAME
 from .world import World
@@ -210,6 +210,11 @@ def router(app: App) -> Router:
             return json_response({"error": 'expected an existing bug id and {"summary": "..."}'}, 400)
         bug = world.retitle_bug(int(bug_id), summary)
         return {"id": bug.id, "summary": bug.summary}
+
+    # The old dashboard's `sla_settings` (predecessor.md §4.6) for the demo: its biggest accounts are SLA partners.
+    @control.route("GET", "/sla")
+    def sla(request: Request, world: World):
+        return {"days": {"Urgent": 14, "High": 20, "Normal": 90, "Low": 180}, "partners": text.BIG_ACCOUNTS[:3]}
 
     @control.route("GET", "/team")
     def team(request: Request, world: World):

@@ -25,6 +25,7 @@ PRODUCTS = [
 ]  # fmt: skip
 
 _BIG = ["Acme Telco", "Globex Mobile", "Initech Networks", "Telefónica Demo"]
+BIG_ACCOUNTS = _BIG  # the accounts with most cases
 _TAIL = [
     "Umbrella Wireless", "Soylent Communications", "Vandelay Telecom", "Stark Mobile", "Wayne Fiber",
     "Cyberdyne Cellular", "Tyrell Networks", "Oceanic Broadband", "Hooli Connect", "Massive Dynamic Mobile",

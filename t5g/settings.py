@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "reports",
     "api",
     "stats",
+    "compat",
 ]
 
 MIDDLEWARE = [

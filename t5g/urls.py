@@ -23,6 +23,7 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("hooks/jira/", webhooks.jira, name="jira_webhook"),
+    path("", include("compat.urls")),  # last: the old dashboard's URLs never shadow a page of T5G's
 ]
 
 # T5G's own error pages (and JSON under /api/): t5g/errors.py.
