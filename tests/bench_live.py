@@ -503,16 +503,18 @@ What the runs of 2026-12-05 found (the figures are in the table below):
   (the schedule's overlap window, a webhook's re-read of what a sync had already written) bumped the generations
   after the warm, so `/` and `/cases/` missed the cache right after the "warmed" line (224 and 85 ms at 1,000 in
   an early run). Fixed in t5g/sync/upsert.py (bump only when a row changed): since then 17–18 of the 18 view-cache
-  lookups of the 9 first requests hit: 8–17 ms at 1,000 and 10,000, 14–16 ms at 100,000 (against 20–86 ms with
-  WARM_PAGES off).
+  lookups of the 9 first requests hit: medians of 8–19 ms at every size (against 20–124 ms with WARM_PAGES off;
+  /stats/ is cached on its own feed, which these jobs do not touch).
 - The load test depends on the machine. On a quiet one (load average ≤ 1.3; the 1,000 and 10,000 rows) every budget
   is met: zero errors, p95 57 and 110 ms (medians 13 and 15 ms) at 54 and 55 requests/s, gunicorn's workers spending
   12–16 ms of CPU a request, 0.7–0.8 of a core, with 70–71% view-cache hits. With other engineers' test runs on the
   same 2 cores (load average 4–9, the first runs) the same test gave p95 1.6–4.3 s: the requests queue for the 2
-  sync workers, which then got only 0.4–0.7 of a core. At 100,000 (see its row's load average) a request costs 28 ms
-  of CPU (the misses: a cold table 80–270 ms), about 70 requests/s of 2 whole cores; under 2 upstream changes a
-  second a third of the view-cache lookups miss (every re-read makes whole feeds new: one card's comment makes every
-  page cold), which is what would have to change (finer-grained generations) for a busy 100,000-case machine.
+  sync workers, which then got only 0.4–0.7 of a core. At 100,000 the budget is missed on a nearly quiet machine
+  too (load average 1.6–3.2): p95 3.6 s, median 1.8 s, 27 requests/s, zero errors. There the product is the limit:
+  a request costs 34 ms of CPU on average (a cold table 120 ms, a third of the view-cache lookups missing because
+  every re-read under 2 upstream changes a second makes whole feeds new: one card's comment makes every page cold),
+  and gunicorn's 2 sync workers got 0.9 of a core beside the 100,000-case sandbox and the worker. Not fixed here:
+  finer-grained generations (per case) so that a change makes only its own rows' pages cold, then more cores.
 - The live poll costs 4 requests a minute per open tab; unchanged, its answer is a 204 of 510 bytes (headers only,
   most of them the security headers) in 4–11 ms. 100 open tabs are ~7 requests/s, a seventh of the load test's.
 """
