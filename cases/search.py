@@ -280,10 +280,6 @@ def _source_sql() -> str:
 
 # Cases per statement: one statement's comments of a few hundred cases stay a few MB in memory.
 REINDEX_BATCH = 500
-# From this many cases a reindex first refreshes the planner's statistics of the tables it reads (PostgreSQL).
-ANALYZE_FROM = 1000
-SOURCE_TABLES = ("cases_case", "cases_detail", "cases_casecomment", "cards_card", "cards_cardcomment", "bugs_bug",
-                 "bugs_bug_cases", "bugs_issue", "bugs_issue_cases")  # fmt: skip
 
 
 def reindex(*, numbers: Iterable[str | None]) -> int:
@@ -305,14 +301,20 @@ def reindex(*, numbers: Iterable[str | None]) -> int:
             f"SELECT CAST(s.number AS INTEGER), s.* FROM ({source}) s"
         )
     with transaction.atomic(), connection.cursor() as cursor:
-        if _postgres() and len(wanted) >= ANALYZE_FROM:
-            # The statement's correlated subqueries need the planner to know the tables' sizes: right after a bulk
-            # load it still thinks them empty and scans every comment once per case (test_sync_all at 10,000
-            # cases on PostgreSQL: 50 s a batch of 500, over 10 minutes in all).
-            cursor.execute(f"ANALYZE {', '.join(SOURCE_TABLES)}")
-        for batch in chunks(wanted, REINDEX_BATCH):
-            given = json.dumps(batch)
-            cursor.execute(delete, [given])
-            cursor.execute(insert, [given])
-            done += cursor.rowcount
+        if _postgres():
+            # The statement's correlated subqueries must look comments up by their case's index: right after a bulk
+            # load the planner still takes the tables for empty and scans every comment once per case instead
+            # (test_sync_all at 10,000 cases: 50 s a batch of 500, over 10 minutes in all). Only for this statement.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+        try:
+            for batch in chunks(wanted, REINDEX_BATCH):
+                given = json.dumps(batch)
+                cursor.execute(delete, [given])
+                cursor.execute(insert, [given])
+                done += cursor.rowcount
+        finally:
+            if _postgres():
+                cursor.execute("SET LOCAL enable_seqscan = on")
+                cursor.execute("SET LOCAL enable_hashjoin = on")
     return done
