@@ -25,7 +25,7 @@ def big_sandbox(tmp_path_factory):
 
 @pytest.mark.skipif(
     os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="known: the search index's reindex of 10,000 cases on PostgreSQL can take over 10 minutes (see the stop's note)",
+    reason="known: the search reindex of 10,000 cases on PostgreSQL can take over 10 minutes (the stop's note)",
 )
 def test_it_mirrors_a_10000_case_sandbox_completely(big_sandbox, settings):
     point_at_sandbox(settings, big_sandbox)
