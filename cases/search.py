@@ -226,19 +226,63 @@ def near_match(text: str) -> str:
 
 
 # --- the write -----------------------------------------------------------------------------------------------
+# The indexed text a case has several rows of: (FROM, WHERE, the case a row belongs to, its text, the order its
+# rows are joined in). Comments newest first, so MAX_TEXT keeps the newest.
+ACTIVE_CARD = "k.active AND k.removed_at IS NULL"
+ROWS = {
+    "card": ("cards_card k", ACTIVE_CARD, "k.case_id", "k.key || ' ' || k.summary || ' ' || k.assignee", "k.key"),
+    "bugs": (
+        "bugs_bug b JOIN bugs_bug_cases l ON l.bug_id = b.id",
+        "TRUE",
+        "l.case_id",
+        "CAST(b.id AS text) || ' ' || b.summary",
+        "b.id",
+    ),
+    "issues": (
+        "bugs_issue i JOIN bugs_issue_cases l ON l.issue_id = i.key",
+        "TRUE",
+        "l.case_id",
+        "i.key || ' ' || i.summary",
+        "i.key",
+    ),
+    "jira_comments": (
+        "cards_cardcomment m JOIN cards_card k ON m.card_id = k.key",
+        f"{ACTIVE_CARD} AND m.removed_at IS NULL",
+        "k.case_id",
+        "m.body",
+        "m.created_at DESC",
+    ),
+    "portal_comments": ("cases_casecomment m", "m.removed_at IS NULL", "m.case_id", "m.body", "m.created_at DESC"),
+}
+
+
 def _source_sql() -> str:
     """SELECT of each case's indexed text (number first, then COLUMNS), for the cases in a JSON list (%s)."""
+    single = {"summary": "c.summary", "account": "c.account", "owner": "c.owner", "product": "c.product",
+              "group_name": "d.group_name", "description": "c.description"}  # fmt: skip
+    detail = "LEFT JOIN cases_detail d ON d.case_id = c.number AND d.removed_at IS NULL"
     if _postgres():
-        numbers = "SELECT jsonb_array_elements_text(%s::jsonb)"
-
-        def joined(sql: str) -> str:
-            return f"coalesce((SELECT string_agg(t, E'\\n') FROM ({sql}) AS parts), '')"
+        # Set-based: each kind of rows read once for the whole batch and joined per case. (Correlated subqueries,
+        # one per case and kind, were planned as a scan of every comment per case right after a bulk load, when
+        # the planner's statistics still call the tables empty: test_sync_all at 10,000 cases took over 10 min.)
+        kinds = ",\n".join(
+            f"{name} AS (SELECT {case} AS case_id, string_agg({text}, E'\\n' ORDER BY {order}) AS t FROM {src} "
+            f"WHERE {where} AND {case} IN (SELECT number FROM n) GROUP BY 1)"
+            for name, (src, where, case, text, order) in ROWS.items()
+        )
+        head = f"WITH n AS MATERIALIZED (SELECT DISTINCT jsonb_array_elements_text(%s::jsonb) AS number),\n{kinds}\n"
+        joins = " ".join(f"LEFT JOIN {name} ON {name}.case_id = c.number" for name in ROWS)
+        tail = f"JOIN n ON n.number = c.number {joins} {detail}"
+        multiple = {name: f"{name}.t" for name in ROWS}
     else:
-        numbers = "SELECT value FROM json_each(%s)"
-
-        def joined(sql: str) -> str:
-            # group_concat keeps the subquery's order (SQLite has no ORDER BY inside it before 3.44).
-            return f"coalesce((SELECT group_concat(t, char(10)) FROM ({sql})), '')"
+        # SQLite looks each case's rows up by index, in order (group_concat keeps its subquery's order; 3.40 has no
+        # ORDER BY inside an aggregate).
+        head, tail = "", f"{detail} WHERE c.number IN (SELECT value FROM json_each(%s))"
+        multiple = {
+            name: f"(SELECT group_concat(t, char(10)) FROM (SELECT {text} AS t FROM {src} "
+            f"WHERE {where} AND {case} = c.number ORDER BY {order}))"
+            for name, (src, where, case, text, order) in ROWS.items()
+        }
 
     def clean(expr: str) -> str:
         out = f"substr(coalesce({expr}, ''), 1, {MAX_TEXT})"
@@ -246,36 +290,8 @@ def _source_sql() -> str:
             out = f"replace({out}, '{marker}', '')"
         return out
 
-    active_card = "k.case_id = c.number AND k.active AND k.removed_at IS NULL"
-    columns = {
-        "summary": "c.summary",
-        "card": joined(
-            f"SELECT k.key || ' ' || k.summary || ' ' || k.assignee AS t FROM cards_card k WHERE {active_card}"
-        ),
-        "bugs": joined(
-            "SELECT CAST(b.id AS text) || ' ' || b.summary AS t FROM bugs_bug b "
-            "JOIN bugs_bug_cases l ON l.bug_id = b.id WHERE l.case_id = c.number ORDER BY b.id"
-        ),
-        "issues": joined(
-            "SELECT i.key || ' ' || i.summary AS t FROM bugs_issue i "
-            "JOIN bugs_issue_cases l ON l.issue_id = i.key WHERE l.case_id = c.number ORDER BY i.key"
-        ),
-        "account": "c.account",
-        "owner": "c.owner",
-        "product": "c.product",
-        "group_name": "(SELECT d.group_name FROM cases_detail d WHERE d.case_id = c.number AND d.removed_at IS NULL)",
-        "description": "c.description",
-        "jira_comments": joined(
-            "SELECT m.body AS t FROM cards_cardcomment m JOIN cards_card k ON m.card_id = k.key "
-            f"WHERE {active_card} AND m.removed_at IS NULL ORDER BY m.created_at DESC"
-        ),
-        "portal_comments": joined(
-            "SELECT m.body AS t FROM cases_casecomment m "
-            "WHERE m.case_id = c.number AND m.removed_at IS NULL ORDER BY m.created_at DESC"
-        ),
-    }
-    selected = ", ".join(clean(columns[name]) for name in NAMES)
-    return f"SELECT c.number, {selected} FROM cases_case c WHERE c.number IN ({numbers})"
+    columns = single | multiple
+    return f"{head}SELECT c.number, {', '.join(clean(columns[name]) for name in NAMES)} FROM cases_case c {tail}"
 
 
 # Cases per statement: one statement's comments of a few hundred cases stay a few MB in memory.
@@ -301,20 +317,9 @@ def reindex(*, numbers: Iterable[str | None]) -> int:
             f"SELECT CAST(s.number AS INTEGER), s.* FROM ({source}) s"
         )
     with transaction.atomic(), connection.cursor() as cursor:
-        if _postgres():
-            # The statement's correlated subqueries must look comments up by their case's index: right after a bulk
-            # load the planner still takes the tables for empty and scans every comment once per case instead
-            # (test_sync_all at 10,000 cases: 50 s a batch of 500, over 10 minutes in all). Only for this statement.
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_hashjoin = off")
-        try:
-            for batch in chunks(wanted, REINDEX_BATCH):
-                given = json.dumps(batch)
-                cursor.execute(delete, [given])
-                cursor.execute(insert, [given])
-                done += cursor.rowcount
-        finally:
-            if _postgres():
-                cursor.execute("SET LOCAL enable_seqscan = on")
-                cursor.execute("SET LOCAL enable_hashjoin = on")
+        for batch in chunks(wanted, REINDEX_BATCH):
+            given = json.dumps(batch)
+            cursor.execute(delete, [given])
+            cursor.execute(insert, [given])
+            done += cursor.rowcount
     return done

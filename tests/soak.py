@@ -301,14 +301,15 @@ class Storm:
         self.events: Counter[str] = Counter()  # upstream event -> how many times
         self.kills: list[str] = []
         self.read_only: tuple[datetime, datetime | None] | None = None
+        self.began = self.read_only_ends = 0.0
         self.writes_before = self.writes_after = 0
 
     def run(self) -> Storm:
         say(f"storm: {self.seconds / 60:g} min; kills at {', '.join(f'{k:.0f}s' for k in self.kill_at)}; Redis "
             f"restart at {self.redis_at:.0f}s; read-only from {self.read_only_span[0]:.0f}s to "
             f"{self.read_only_span[1]:.0f}s")  # fmt: skip
-        began = time.monotonic()
-        while (now := time.monotonic() - began) < self.seconds:
+        self.began = time.monotonic()
+        while (now := time.monotonic() - self.began) < self.seconds or self.in_read_only():
             for name, action in (("faults", self.change_faults), ("churn", self.change_records),
                                  ("press", self.press_refresh), ("event", self.upstream_event)):  # fmt: skip
                 if now >= self.next[name]:
@@ -379,8 +380,7 @@ class Storm:
         for name, at in list(self.restart_at.items()):
             if now >= at:
                 del self.restart_at[name]
-                in_read_only = self.read_only is not None and self.read_only[1] is None
-                self.workers.start(name, **({"READ_ONLY": "true"} if in_read_only else {}))
+                self.workers.start(name, **({"READ_ONLY": "true"} if self.in_read_only() else {}))
                 say(f"worker {name} started again")
 
     def restart_redis(self, now: float) -> None:
@@ -389,6 +389,9 @@ class Storm:
             self.redis.restart()
             self.redis_restarts += 1
             say("Redis restarted (empty)")
+
+    def in_read_only(self) -> bool:
+        return self.read_only is not None and self.read_only[1] is None
 
     def switch_read_only(self, now: float) -> None:
         """Both workers restarted with READ_ONLY=true, the writing jobs queued; later restarted writing again. The
@@ -399,18 +402,25 @@ class Storm:
             self.workers.restart_all(timeout=60, READ_ONLY="true")
             self.writes_before = upstream_writes(self.sandbox)
             self.read_only = (datetime.now(UTC), None)
+            # Starting the phase waits for busy workers to finish (a minute on a loaded CI machine, which carried it
+            # past the storm's end once): it lasts its span however late it starts, and the storm waits for its end.
+            span = self.read_only_span[1] - self.read_only_span[0]
+            self.read_only_ends = max(self.read_only_span[1], time.monotonic() - self.began + span)
             from t5g.sync.tasks import run_job
 
             for job in ("create_cards", "priority", "tag_bugs"):
                 run_job.delay(job)
             say("read-only phase: workers restarted with READ_ONLY=true")
-        elif self.read_only is not None and self.read_only[1] is None and now >= self.read_only_span[1]:
-            self.workers.stop(timeout=60)
-            self.writes_after = upstream_writes(self.sandbox)
-            self.read_only = (self.read_only[0], datetime.now(UTC))
-            for name in self.workers.procs:
-                self.workers.start(name)
-            say("read-only phase over: workers writing again")
+        elif self.in_read_only() and now >= self.read_only_ends:
+            self.end_read_only()
+
+    def end_read_only(self) -> None:
+        self.workers.stop(timeout=60)
+        self.writes_after = upstream_writes(self.sandbox)
+        self.read_only = (self.read_only[0], datetime.now(UTC))
+        for name in self.workers.procs:
+            self.workers.start(name)
+        say("read-only phase over: workers writing again")
 
 
 # --- the end: faults off, one full run of every job ------------------------------------------------------------------

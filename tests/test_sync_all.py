@@ -1,7 +1,5 @@
 """`sync all` against a 10,000-case sandbox: afterwards the database equals the sandbox."""
 
-import os
-
 import pytest
 from django.core.management import call_command
 
@@ -23,10 +21,6 @@ def big_sandbox(tmp_path_factory):
     server.stop()
 
 
-@pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="known: the search reindex of 10,000 cases on PostgreSQL can take over 10 minutes (the stop's note)",
-)
 def test_it_mirrors_a_10000_case_sandbox_completely(big_sandbox, settings):
     point_at_sandbox(settings, big_sandbox)
     settings.UPSTREAM_CONCURRENCY = 12
