@@ -70,10 +70,14 @@ def labelled_cases(label: str) -> QuerySet:
     )
 
 
+def telco_links() -> QuerySet:
+    """Links of cases to JIRA bugs with a Telco priority level (Issue.telco_priority)."""
+    return Issue.cases.through.objects.filter(issue__telco_priority__isnull=False, issue__removed_at__isnull=True)
+
+
 def telco_cases(levels: tuple[int, ...]) -> QuerySet:
-    """Cases linked to a JIRA bug of one of these Telco priority levels (Issue.telco_priority)."""
-    links = Issue.cases.through.objects.filter(issue__telco_priority__in=levels, issue__removed_at__isnull=True)
-    return links.values("case_id")
+    """Cases linked to a JIRA bug of one of these Telco priority levels."""
+    return telco_links().filter(issue__telco_priority__in=levels).values("case_id")
 
 
 def trends_cards() -> QuerySet[Card]:
@@ -88,11 +92,17 @@ def escalated_cases(*types: str) -> QuerySet:
     return Escalation.objects.filter(type__in=types, removed_at__isnull=True).values("case_id")
 
 
+def crit_sit_cases() -> list[QuerySet]:
+    """A crit sit in the portal's case details, or as the escalation's reason: the cases of each."""
+    return [
+        Detail.objects.filter(crit_sit=True, removed_at__isnull=True).values("case_id"),
+        escalated_cases(Type.CRIT_SIT),
+    ]
+
+
 def crit_sit_q() -> Q:
-    """A crit sit in the portal's case details, or as the escalation's reason."""
-    return Q(number__in=Detail.objects.filter(crit_sit=True, removed_at__isnull=True).values("case_id")) | Q(
-        number__in=escalated_cases(Type.CRIT_SIT)
-    )
+    details, escalations = crit_sit_cases()
+    return Q(number__in=details) | Q(number__in=escalations)
 
 
 def escalated_q() -> Q:

@@ -53,13 +53,24 @@ class Case(Mirrored):
         # (reports/selectors.py), so that their counts and sorts read an index from end to end instead of
         # every (large) case row:
         # - in case-number order: the join to each case's card, the days-open sort, lookups by number,
-        #   an engineer's open cases found from their cards;
+        #   an engineer's open cases found from their cards, the facets of the cases a search matched;
         # - in severity order: the default sort stops after the first page's severities;
         # - in product, in card status and in account order: their facets group without sorting; an account's page
         #   reads its open cases, most severe and most recently updated first, from the index alone.
         indexes = [
             models.Index(
-                fields=["number", "status", "removed_at", "severity", "created_at", "closed_at", "upstream_updated_at"],
+                fields=[
+                    "number",
+                    "status",
+                    "removed_at",
+                    "severity",
+                    "created_at",
+                    "closed_at",
+                    "upstream_updated_at",
+                    "product",
+                    "account",
+                    "card_status",
+                ],
                 name="case_table_number",
             ),
             models.Index(

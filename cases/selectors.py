@@ -8,9 +8,9 @@ sort and the columns is in cases.filters.
 Built to stay fast at 100k cases on SQLite:
 - a costly filter (free text, labels, card fields) is run once, and when it matches few cases the
   counts and the page work on their numbers (_selection);
-- facets: severity, product and account group a covering index each (Case.Meta.indexes); internal
-  statuses read the card status copied onto each case (one covering index); prio-list and crit sit
-  start from the few escalated cases;
+- facets: one statement groups the selection by severity, product, account and the card status copied
+  onto each case, from covering indexes (Case.Meta.indexes), a costly selection evaluated once for all
+  of them; prio-list, crit sit, Telco priority and the Daily Telco list start from their few cases;
 - a page's case numbers are found from case columns and flags alone; only those rows are joined
   to their card, escalation and detail.
 """
@@ -26,26 +26,25 @@ from math import ceil
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber, Substr
 from django.utils import timezone
 
 from bugs.models import Bug, Issue
 from cards.models import Card, CardComment
-from escalations.models import Escalation
 from t5g.paging import Page
 
 from . import search
 from .filters import (
     NOT_DONE,
     Type,
-    crit_sit_q,
+    crit_sit_cases,
     escalated_cases,
-    escalated_q,
     filtered,
     labelled_cases,
     ordered,
+    telco_links,
     with_columns,
 )
 from .filters import trends_cards as trends_cards  # re-exported: reports' trends layout shows the same cards
@@ -63,8 +62,8 @@ ISSUE_SEVERITY = {"critical": 1, "urgent": 1, "important": 2, "high": 2, "modera
 COMMENT_PREVIEW = 1000
 
 # Filters that cost a scan of a large table (text search, labels) or a subquery: a query using one
-# finds its cases once, and when they are few, counts and pages them by number. FEW stays well under
-# SQLite's oldest limit on query parameters (32,766).
+# finds its cases once, and when they are few, counts, ranks and pages them by number (sent as one JSON
+# parameter, number_in); when they are many, the facets evaluate it once (_grouped).
 COSTLY = ("q", "prio", "critsit", "escalated", "status", "assignee", "closed_not_done", "telco", "daily_telco")
 FEW = 10_000
 
@@ -72,32 +71,33 @@ FEW = 10_000
 @dataclass
 class _Selection:
     qs: QuerySet[Case]
-    # For a costly filter matching few cases: each case's (severity, product, account), to count in Python,
-    # and their numbers, in the same order.
-    rows: list[tuple[int, str, str]] | None = None
-    numbers: list[str] = field(default_factory=list)
+    # For a costly filter matching few cases: each case's severity (for ranking a search's matches), by number.
+    severities: dict[str, int] | None = None
+    costly: bool = False
 
 
 def _selection(*, query: CaseQuery) -> _Selection:
     """filtered(), or, for a costly filter matching at most FEW cases, those cases by number."""
     qs = filtered(query=query)
     if query.view in ("trends", "commented") or any(getattr(query, name) for name in COSTLY):
-        found = list(qs.values_list("number", "severity", "product", "account")[: FEW + 1])
+        found = dict(qs.values_list("number", "severity")[: FEW + 1])
         if len(found) <= FEW:
-            numbers = [number for number, *_ in found]
-            rows = [tuple(rest) for _, *rest in found]
-            return _Selection(Case.objects.filter(number_in(numbers)).order_by(), rows, numbers)
+            return _Selection(Case.objects.filter(number_in(list(found))).order_by(), found, costly=True)
+        return _Selection(qs, costly=True)
     return _Selection(qs)
 
 
 def number_in(numbers: list[str]) -> Q:
     """number IN (the list), sent as one JSON parameter: Django prepares each parameter of an IN list in
     Python, which for thousands of numbers costs more than running the query."""
+    return Q(number__in=RawSQL(_json_values(), [json.dumps(numbers)]))
+
+
+def _json_values() -> str:
+    """The values of a JSON list (one parameter) as a subquery's rows."""
     if connection.vendor == "postgresql":
-        values = "SELECT jsonb_array_elements_text(%s::jsonb)"
-    else:
-        values = "SELECT value FROM json_each(%s)"
-    return Q(number__in=RawSQL(values, [json.dumps(numbers)]))
+        return "SELECT jsonb_array_elements_text(%s::jsonb)"
+    return "SELECT value FROM json_each(%s)"
 
 
 def case_rows(*, query: CaseQuery) -> QuerySet[Case]:
@@ -123,7 +123,7 @@ def facets(*, query: CaseQuery) -> dict:
     """Counts of the cases the query selects ("total") by severity, prio-list, crit sit, escalated,
     internal status, case closed but card not done, product and account (the FACET_TOP most frequent).
 
-    Five queries, none of them per case; three for a costly filter matching few cases (see _selection)."""
+    One statement over the selection, and one for each of the few flagged sets (see _counts)."""
     return _facets(_selection(query=query), query=query)
 
 
@@ -140,62 +140,32 @@ OR_FACETS = ("severity", "prio", "status", "product", "account", "telco")
 
 
 def _facets(selection: _Selection, *, query: CaseQuery) -> dict:
-    counts = _counts(selection)
+    flagged = _flagged()
+    counts = _counts(selection, flagged=flagged)
     for name in OR_FACETS:
         if getattr(query, name):
             # One more count per facet chosen from (usually one): the set without that facet's filter.
-            counts[name] = _counts(_selection(query=replace(query, **{name: ()})))[name]
+            counts[name] = _counts(_selection(query=replace(query, **{name: ()})), flagged=flagged)[name]
     return counts
 
 
-def _counts(selection: _Selection) -> dict:
-    qs = selection.qs
-    if selection.rows is None:
-        severity = dict(qs.values_list("severity").annotate(n=Count("*")).values_list("severity", "n"))
-        product, account = _top(qs, "product"), _top(qs, "account")
-    else:
-        # Counted here: SQLite would rather scan a whole index than look up a list of numbers.
-        severity = Counter(sev for sev, _, _ in selection.rows)
-        product = _top_of(Counter(p for _, p, _ in selection.rows), "product")
-        account = _top_of(Counter(a for _, _, a in selection.rows), "account")
+def _counts(selection: _Selection, *, flagged: _Flagged) -> dict:
+    """The facets' counts of the selection, from one pass over it (_grouped) and the few flagged cases."""
+    groups, matched = _grouped(selection.qs, flagged=flagged.all(), once=selection.costly)
+    severity = {int(value): n for value, n, _ in groups["severity"]}
     total = sum(severity.values())
-    # The cases by their active card's status, copied onto each case (Case.card_status): one covering index, no
-    # join (joining 100,000 cases to their cards took half of a cold page's time).
+    # The cases by their active card's status (Case.card_status, copied onto each case: no join).
     status: Counter = Counter()
     closed_not_done = 0
-    closed = Count("status", filter=Q(status="Closed"))  # a column the index holds: it covers the query
-    by_card = qs.order_by().values_list("card_status").annotate(n=Count("*"), closed=closed)
-    for card_status, n, closed in by_card:
+    for card_status, n, closed in groups["card_status"]:
         status[{None: NO_CARD, "": UNMAPPED}.get(card_status, card_status)] += n
         if card_status in NOT_DONE:
             closed_not_done += closed
-    # Then the few escalated cases.
-    escalated_or_crit = (
-        Q(number__in=Escalation.objects.filter(removed_at__isnull=True).values("case_id")) | crit_sit_q()
-    )
-    flags = qs.filter(escalated_or_crit).aggregate(
-        prio_list=Count("number", filter=Q(number__in=escalated_cases(Type.PRIO_LIST))),
-        potential=Count("number", filter=Q(number__in=escalated_cases(Type.POTENTIAL))),
-        crit=Count("number", filter=crit_sit_q()),
-        escalated=Count("number", filter=escalated_q()),
-    )
-    # Then the few cases linked to a JIRA bug with a Telco priority (from the indexed levels), and those on the
-    # Daily Telco list. A case with a P1 and a P2 bug counts under both, as either filter finds it.
-    # Measured at 100,000 cases (SQLite): grouping the selection joined to its issues took 140-190 ms however few
-    # issues have a level, and joining the links to the issues 50-110 ms; the issues with a level (an index), their
-    # links (by issue), then their cases by number take ~11 ms for 1,000 such issues on 1,500 cases.
-    with_level = Issue.objects.filter(telco_priority__isnull=False, removed_at__isnull=True)
-    telco = []
-    if level_of := dict(with_level.values_list("key", "telco_priority")):
-        links = Issue.cases.through.objects.filter(issue_id__in=with_level.values("key"))
-        levels = {
-            (case, level_of[issue]) for case, issue in links.values_list("case_id", "issue_id") if issue in level_of
-        }
-        selected = set(qs.filter(number_in(sorted({case for case, _ in levels}))).values_list("number", flat=True))
-        telco = sorted(Counter(level for case, level in levels if case in selected).items())
-    daily_telco = qs.filter(number__in=labelled_cases(settings.DAILY_TELCO_LABEL)).count()
-    prio = {"yes": flags["prio_list"], "potential": flags["potential"]}
+    prio = {"yes": len(matched & flagged.prio_list), "potential": len(matched & flagged.potential)}
     prio["no"] = total - prio["yes"] - prio["potential"]
+    crit = matched & flagged.crit_sit
+    # A case with a P1 and a P2 bug counts under both, as either filter finds it.
+    telco = [(level, n) for level, cases in sorted(flagged.telco.items()) if (n := len(matched & cases))]
 
     def yes_no(yes: int) -> list[tuple[str, int]]:
         return [(v, n) for v, n in (("yes", yes), ("no", total - yes)) if n]
@@ -204,32 +174,79 @@ def _counts(selection: _Selection) -> dict:
         "total": total,
         "severity": Facet("severity", sorted(severity.items())),
         "prio": Facet("prio", [(v, prio[v]) for v in PRIO_VALUES if prio[v]]),
-        "critsit": Facet("critsit", yes_no(flags["crit"])),
-        "escalated": Facet("escalated", yes_no(flags["escalated"])),
+        "critsit": Facet("critsit", yes_no(len(crit))),
+        "escalated": Facet("escalated", yes_no(len(crit | (matched & flagged.prio_list)))),
         "status": Facet("status", [(s, status[s]) for s in STATUS_VALUES if status.get(s)]),
         "closed_not_done": Facet("closed_not_done", [(True, closed_not_done)] if closed_not_done else []),
         "telco": Facet("telco", telco),
-        "daily_telco": Facet("daily_telco", yes_no(daily_telco)),
-        "product": product,
-        "account": account,
+        "daily_telco": Facet("daily_telco", yes_no(len(matched & flagged.daily_telco))),
+        "product": _top_of(Counter({value: n for value, n, _ in groups["product"]}), "product"),
+        "account": _top_of(Counter({value: n for value, n, _ in groups["account"]}), "account"),
     }
+
+
+@dataclass
+class _Flagged:
+    """The few cases (hundreds, a few thousand at 100,000) a facet counts by a flag."""
+
+    prio_list: set[str] = field(default_factory=set)
+    potential: set[str] = field(default_factory=set)
+    crit_sit: set[str] = field(default_factory=set)  # in the case's details or as the escalation's reason
+    daily_telco: set[str] = field(default_factory=set)
+    telco: dict[int, set[str]] = field(default_factory=dict)  # level -> cases linked to a JIRA bug of that level
+
+    def all(self) -> set[str]:
+        return self.prio_list | self.potential | self.crit_sit | self.daily_telco | set().union(*self.telco.values())
+
+
+def _flagged() -> _Flagged:
+    def cases(qs: QuerySet) -> set[str]:
+        return set(qs.values_list("case_id", flat=True))
+
+    flagged = _Flagged(
+        prio_list=cases(escalated_cases(Type.PRIO_LIST)),
+        potential=cases(escalated_cases(Type.POTENTIAL)),
+        crit_sit=set().union(*map(cases, crit_sit_cases())),
+        daily_telco=cases(labelled_cases(settings.DAILY_TELCO_LABEL)),
+    )
+    for case, level in telco_links().values_list("case_id", "issue__telco_priority"):
+        flagged.telco.setdefault(level, set()).add(case)
+    return flagged
+
+
+def _grouped(qs: QuerySet[Case], *, flagged: set[str], once: bool) -> tuple[dict[str, list[tuple]], set[str]]:
+    """One statement over the selection: its groups by severity, product, account and card status (value, count,
+    how many closed), and which of `flagged` it holds. `once`: the selection is evaluated once, into a table, for
+    a costly one (measured at 100,000 cases on SQLite, a word in half of them: a statement per facet evaluated the
+    search each time, 7 x 40 ms); otherwise each group reads its own covering index (Case.Meta.indexes: all
+    100,000 cases grouped in 88 ms, against 208 ms through a table of them)."""
+    columns = qs.order_by().values_list("number", "severity", "product", "account", "card_status", "status")
+    selection, params = columns.query.sql_with_params()
+    closed = "SUM(CASE WHEN status = 'Closed' THEN 1 ELSE 0 END)"
+    parts = [
+        f"SELECT '{name}', CAST({name} AS TEXT), COUNT(*), {closed if name == 'card_status' else 0} FROM m "
+        f"GROUP BY {name}"
+        for name in ("severity", "product", "account", "card_status")
+    ]
+    if flagged:
+        parts.append(f"SELECT 'flagged', number, 1, 0 FROM m WHERE number IN ({_json_values()})")
+        params = (*params, json.dumps(sorted(flagged)))
+    sql = f"WITH m AS {'' if once else 'NOT '}MATERIALIZED ({selection}) " + " UNION ALL ".join(parts)
+    groups: dict[str, list[tuple]] = {name: [] for name in ("severity", "product", "account", "card_status")}
+    matched = set()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for name, value, n, closed_n in cursor.fetchall():
+            if name == "flagged":
+                matched.add(value)
+            else:
+                groups[name].append((value, n, closed_n))
+    return groups, matched
 
 
 def _top_of(counts: Counter, name: str) -> Facet:
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return Facet(name, ranked[:FACET_TOP], more=max(0, len(ranked) - FACET_TOP))
-
-
-def _top(qs: QuerySet[Case], column: str) -> Facet:
-    # Only the top values leave the database, each with the number of values in all (a window over
-    # the groups): an account facet at 100k cases has thousands of values.
-    top = list(
-        qs.values(column)
-        .annotate(n=Count("*"), values=Window(Count("*")))
-        .order_by("-n", column)
-        .values_list(column, "n", "values")[:FACET_TOP]
-    )
-    return Facet(column, [(value, n) for value, n, _ in top], more=top[0][2] - len(top) if top else 0)
 
 
 # --- a page of the table -----------------------------------------------------------------------------------
@@ -253,9 +270,8 @@ def _page(selection: _Selection, *, query: CaseQuery, total: int | None) -> Case
     number = min(query.page, max(1, ceil(total / query.per)))
     offset = (number - 1) * query.per
     # The page's case numbers first, from case columns and flags alone; then only those rows joined.
-    if query.q and query.sorts[0][0] == RANK and selection.rows is not None:
-        severities = {n: row[0] for n, row in zip(selection.numbers, selection.rows, strict=True)}
-        numbers = best_first(q=query.q, severities=severities)[offset : offset + query.per]
+    if query.q and query.sorts[0][0] == RANK and selection.severities is not None:
+        numbers = best_first(q=query.q, severities=selection.severities)[offset : offset + query.per]
     else:
         # More than FEW matches (a word in most cases) keep the default order: ranking them all costs more
         # than it tells.
