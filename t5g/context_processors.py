@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import live
-from .cache import cached
+from .cache import cached, served_old
 from .sync.freshness import source_freshness
 from .sync.refresh import current_refresh
 from .sync.registry import jobs
@@ -20,8 +20,9 @@ def t5g(request) -> dict:
     if getattr(request, "user", None) and request.user.is_authenticated:
         # One indexed query: the refresh widget in every page's header.
         context["current_refresh"] = current_refresh()
-        # What the page was rendered from: it asks whether that changed (t5g/live.py).
-        context["live_generation"] = live.current()
+        # What the page was rendered from: it asks whether that changed (t5g/live.py). A view's previous copy
+        # (served while another request builds the new one) asks again at once.
+        context["live_generation"] = live.OLD if served_old() else live.current()
         context["LIVE_POLL_SECONDS"] = settings.LIVE_POLL_SECONDS
         # Called by the template only where it shows (whole pages, not htmx fragments).
         context["data_as_of"] = data_as_of

@@ -14,6 +14,10 @@ from django.views.decorators.http import require_GET
 from .cache import generation
 from .sync.registry import jobs
 
+# The generation of a page given a view's previous copy (t5g/cache.py served_old()): never current, so the page
+# asks again, a moment later (static/t5g/t5g.js), and updates itself.
+OLD = "old"
+
 
 def feeds() -> list[str]:
     return sorted({feed for job in jobs() for feed in job.feeds})

@@ -4,11 +4,14 @@ new generations once a sync wrote."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
-from t5g.cache import bump
+from t5g.cache import bump, cached, served_old
+from t5g.live import OLD
 
 
 @pytest.fixture
@@ -50,3 +53,49 @@ def test_it_tells_nothing_to_a_visitor_not_signed_in(client):
 def test_it_is_off_with_no_poll_interval(member_client, settings):
     settings.LIVE_POLL_SECONDS = 0
     assert "data-live=" not in member_client.get("/cases/").content.decode()
+
+
+@pytest.mark.django_db
+def test_it_serves_the_previous_copy_while_another_request_builds_the_new_one():
+    assert cached("view", feeds=("cases",), build=lambda: "first") == ("first", False)
+    bump("cases")
+    building, done = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        building.set()
+        done.wait(10)
+        return "second"
+
+    other = threading.Thread(target=cached, args=("view",), kwargs={"feeds": ("cases",), "build": slow})
+    other.start()
+    assert building.wait(10)
+    assert cached("view", feeds=("cases",), build=lambda: "not built twice") == ("first", False)
+    assert served_old()
+    done.set()
+    other.join()
+    assert cached("view", feeds=("cases",), build=lambda: "not built again") == ("second", False)
+
+
+@pytest.mark.django_db
+def test_it_builds_again_at_the_next_request_after_a_build_failed():
+    cached("view", feeds=("cases",), build=lambda: "first")
+    bump("cases")
+
+    def broken() -> str:
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        cached("view", feeds=("cases",), build=broken)
+    assert cached("view", feeds=("cases",), build=lambda: "second") == ("second", False)
+
+
+@pytest.mark.django_db
+def test_it_marks_a_page_served_from_an_old_copy_so_that_it_asks_again_at_once(member_client):
+    rendered_generation(member_client)
+    bump("cases")
+    for key in cache.keys("view:*"):  # another request is building each view's new copy
+        cache.add(key.replace("view:", "view-rebuild:", 1), 1, 30)
+    assert rendered_generation(member_client) == OLD
+    assert member_client.get("/changes/", {"since": OLD}).status_code == 200
+    cache.delete_many(cache.keys("view-rebuild:*"))
+    assert rendered_generation(member_client) != OLD

@@ -134,6 +134,7 @@
         var y = window.scrollY;
         main.innerHTML = fresh.innerHTML;
         if (page.body.dataset.generation) body.dataset.generation = page.body.dataset.generation;
+        soon();
         open.forEach(function (was) {
           var link = main.querySelector('[data-expand][hx-get="' + CSS.escape(was.url) + '"]');
           var row = link && link.closest("tr");
@@ -167,6 +168,11 @@
     var main = document.querySelector("main");
     if (main && !busy) { busy = true; update(main).catch(function () {}).then(function () { busy = false; }); }
   });
+  // A page given a view's previous copy (its new one was being built: t5g/cache.py) asks again in a moment.
+  function soon() {
+    if (body.dataset.generation === "old") setTimeout(poll, 2000);
+  }
+  soon();
   setInterval(poll, every);
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") poll(); });
 })();
