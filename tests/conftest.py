@@ -115,3 +115,20 @@ def pytest_sessionfinish(session, exitstatus):
     if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         for suffix in ("-wal", "-shm"):
             Path(name + suffix).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def user(db):
+    """A team member's account, as a script of theirs uses it (tests of /api/ and /api/v0/)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user("script", "script@example.com", "pw")
+
+
+@pytest.fixture
+def session(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

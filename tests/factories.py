@@ -5,6 +5,8 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from api.auth import new_key
+from api.models import ApiToken
 from bugs.models import Bug, Issue
 from cards.models import Card, CardComment, TeamMember
 from cards.services import set_card_status
@@ -12,6 +14,7 @@ from cases import search
 from cases.models import Case, CaseComment, Detail
 from escalations.models import Escalation
 from stats.models import DailyStats
+from t5g.models import Profile
 
 
 def make_case(number: str = "01000001", **fields) -> Case:
@@ -72,3 +75,15 @@ def make_daily_stats(day, scope: str = "all", **metrics) -> DailyStats:
     from stats.services import empty_metrics
 
     return DailyStats.objects.create(date=day, scope=scope, metrics={**empty_metrics(), **metrics})
+
+
+def token_for(user, **fields) -> str:
+    """A new API key of `user`, who has signed in as a member lately (unless their profile says otherwise)."""
+    Profile.objects.get_or_create(user=user, defaults={"member_signed_in_at": timezone.now()})
+    key, key_hash, prefix = new_key()
+    ApiToken.objects.create(user=user, name="report script", key_hash=key_hash, prefix=prefix, **fields)
+    return key
+
+
+def bearer(key: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}

@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from api.auth import new_key
 from api.models import ApiToken
 from bugs.models import Bug, Issue
 from cards.models import CardComment
@@ -18,37 +17,13 @@ from cases.models import CaseComment, Detail
 from escalations.models import Escalation
 from t5g.cache import bump
 from t5g.models import Profile, SyncRun
-from tests.factories import make_card, make_case, make_daily_stats
+from tests.factories import bearer, make_card, make_case, make_daily_stats, token_for
 
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = ["/api/", "/api/cases/", "/api/cases/01000001/", "/api/cards/", "/api/bugs/", "/api/issues/",
              "/api/escalations/", "/api/stats/", "/api/freshness/"]  # fmt: skip
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("script", "script@example.com", "pw")
-
-
-@pytest.fixture
-def session(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def token_for(user, **fields) -> str:
-    """A new key of `user`, who has signed in as a member lately (unless their profile says otherwise)."""
-    Profile.objects.get_or_create(user=user, defaults={"member_signed_in_at": timezone.now()})
-    key, key_hash, prefix = new_key()
-    ApiToken.objects.create(user=user, name="report script", key_hash=key_hash, prefix=prefix, **fields)
-    return key
-
-
-def bearer(key: str) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
 
 
 @pytest.fixture

@@ -12,45 +12,22 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from api.auth import new_key
-from api.models import ApiToken
 from bugs.models import Bug, Issue
 from cards.models import CardComment, TeamMember
 from cases.models import Detail
 from compat import selectors
 from escalations.models import Escalation
 from t5g.cache import bump
-from t5g.models import Profile
-from tests.factories import make_card, make_case, make_daily_stats
+from tests.factories import make_card, make_case, make_daily_stats, token_for
 
 pytestmark = pytest.mark.django_db
 
 BLOBS = ["cases", "cards", "details", "bugs", "issues", "escalations", "stats"]
 CREATED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 SCRIPT = Path(__file__).parent / "old_scripts" / "cases_to_close.py"
-
-
-def token_for(user) -> str:
-    Profile.objects.get_or_create(user=user, defaults={"member_signed_in_at": timezone.now()})
-    key, key_hash, prefix = new_key()
-    ApiToken.objects.create(user=user, name="old scripts", key_hash=key_hash, prefix=prefix)
-    return key
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("script", "script@example.com", "pw")
-
-
-@pytest.fixture
-def session(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

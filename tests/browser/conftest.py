@@ -325,3 +325,31 @@ def member_page(context, stack, django_db_blocker):
         cookie = signed_in_cookie()
     context.add_cookies([{**cookie, "url": stack.url}])
     return context.new_page()
+
+
+LAPTOP, PHONE = (1440, 900), (390, 844)
+
+
+@pytest.fixture
+def open_page(chromium, stack, django_db_blocker):
+    """open_page(size, scheme, username=..., staff=...): a new page in a browser context of its own (viewport and
+    colour scheme), signed in as `username` (staff: with admin rights) without going through the IdP."""
+    contexts = []
+
+    def open_as(size=LAPTOP, scheme="light", *, username="browser-member", staff=False):
+        from django.contrib.auth import get_user_model
+
+        with django_db_blocker.unblock():
+            cookie = signed_in_cookie(username)
+            if staff:
+                get_user_model().objects.filter(username=username).update(is_staff=True, is_superuser=True)
+        ctx = chromium.new_context(
+            base_url=stack.url, viewport={"width": size[0], "height": size[1]}, color_scheme=scheme
+        )
+        ctx.add_cookies([{**cookie, "url": stack.url}])
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield open_as
+    for ctx in contexts:
+        ctx.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.browser.conftest import BASE_DIR, signed_in_cookie
+from tests.browser.conftest import BASE_DIR
 from tests.browser.test_screen import Console
 
 AXE = (BASE_DIR / "node_modules" / "axe-core" / "axe.min.js").read_text()
@@ -38,30 +38,9 @@ def violations(page) -> list[str]:
     return [f"{v['impact']} {v['id']}: {v['help']} at {v['nodes']}" for v in found if v["impact"] in SERIOUS]
 
 
-@pytest.fixture
-def pages_as(chromium, stack, django_db_blocker):
-    contexts = []
-
-    def open_as(username: str, scheme: str, staff: bool = False):
-        from django.contrib.auth import get_user_model
-
-        with django_db_blocker.unblock():
-            cookie = signed_in_cookie(username)
-            if staff:
-                get_user_model().objects.filter(username=username).update(is_staff=True, is_superuser=True)
-        ctx = chromium.new_context(base_url=stack.url, color_scheme=scheme, viewport={"width": 1440, "height": 900})
-        ctx.add_cookies([{**cookie, "url": stack.url}])
-        contexts.append(ctx)
-        return ctx.new_page()
-
-    yield open_as
-    for ctx in contexts:
-        ctx.close()
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_member_page_is_clean_and_accessible(pages_as, stack, orm, scheme):
-    page = pages_as("browser-member", scheme)
+def test_every_member_page_is_clean_and_accessible(open_page, stack, orm, scheme):
+    page = open_page(scheme=scheme)
     console = Console(page, stack.url)
     problems = {}
     for path in member_pages():
@@ -75,8 +54,8 @@ def test_every_member_page_is_clean_and_accessible(pages_as, stack, orm, scheme)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_admin_page_is_clean_and_accessible(pages_as, stack, orm, scheme):
-    page = pages_as("browser-staff", scheme, staff=True)
+def test_every_admin_page_is_clean_and_accessible(open_page, stack, orm, scheme):
+    page = open_page(scheme=scheme, username="browser-staff", staff=True)
     console = Console(page, stack.url)
     problems = {}
     for path in STAFF_PAGES:
@@ -88,7 +67,7 @@ def test_every_admin_page_is_clean_and_accessible(pages_as, stack, orm, scheme):
     assert not problems, problems
 
 
-def test_the_not_found_page_is_accessible_too(pages_as, stack):
-    page = pages_as("browser-member", "light")
+def test_the_not_found_page_is_accessible_too(open_page, stack):
+    page = open_page()
     assert page.goto("/no-such-page/").status == 404
     assert not violations(page)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import signed_in_cookie
+from tests.browser.conftest import LAPTOP, PHONE
 
-LAPTOP, PHONE = (1440, 900), (390, 844)
 PAGES = ["/", "/cases/", "/cases/?view=all", "/cases/?view=commented", "/updates/", "/weekly/", "/stats/",
          "/accounts/", "/engineers/", "/no-such-page/"]  # fmt: skip
 MEASURE = """() => {
@@ -25,28 +24,9 @@ DEFAULT_COLUMNS = ["Case", "Severity", "On prio-list", "Summary", "Product", "Ac
                    "Internal status", "Assignee", "JIRA card", "Most recent comment", "Days open"]  # fmt: skip
 
 
-@pytest.fixture
-def browse(chromium, stack, django_db_blocker):
-    with django_db_blocker.unblock():
-        cookie = signed_in_cookie()
-    contexts = []
-
-    def open_page(size, scheme="light"):
-        ctx = chromium.new_context(
-            base_url=stack.url, viewport={"width": size[0], "height": size[1]}, color_scheme=scheme
-        )
-        ctx.add_cookies([{**cookie, "url": stack.url}])
-        contexts.append(ctx)
-        return ctx.new_page()
-
-    yield open_page
-    for ctx in contexts:
-        ctx.close()
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_it_fits_twenty_rows_and_every_default_column_on_a_laptop(browse, scheme):
-    page = browse(LAPTOP, scheme)
+def test_it_fits_twenty_rows_and_every_default_column_on_a_laptop(open_page, scheme):
+    page = open_page(LAPTOP, scheme)
     page.goto("/cases/")
     page.wait_for_selector("[data-table-tools]:not([hidden])")
     found = page.evaluate(MEASURE)
@@ -59,8 +39,8 @@ def test_it_fits_twenty_rows_and_every_default_column_on_a_laptop(browse, scheme
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_it_shows_cases_as_cards_on_a_phone_without_sideways_scroll(browse, scheme):
-    page = browse(PHONE, scheme)
+def test_it_shows_cases_as_cards_on_a_phone_without_sideways_scroll(open_page, scheme):
+    page = open_page(PHONE, scheme)
     page.goto("/cases/")
     found = page.evaluate(MEASURE)
     assert found["sideways"] <= 0, found
@@ -76,10 +56,10 @@ def test_it_shows_cases_as_cards_on_a_phone_without_sideways_scroll(browse, sche
 @pytest.mark.skipif(not os.environ.get("SCREENSHOTS"), reason="make screenshots")
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["laptop", "phone"])
-def test_screenshots(browse, size, scheme):
+def test_screenshots(open_page, size, scheme):
     out = Path(os.environ["SCREENSHOTS"])
     out.mkdir(parents=True, exist_ok=True)
-    page = browse(size, scheme)
+    page = open_page(size, scheme)
     for path in PAGES:
         page.goto(path)
         page.wait_for_load_state("networkidle")
