@@ -194,7 +194,7 @@ def reread_issues(
 ) -> None:  # fmt: skip
     """The linked JIRA issues JIRA's webhooks named (t5g/sync/hooks.py), read by key and stored as the issues
     sync stores them. Only issues T5G already holds: which cases link an issue is the portal's to say."""
-    wanted = sorted(set(Issue.objects.filter(pk__in=list(keys)).values_list("pk", flat=True)))
+    wanted = held_issues(keys)
     reader = IssueReader()
     found, _missing = reader.read(wanted)  # one missing is left for the issues sync, which knows its cases
     rows = parse_all(found, partial(parse_issue, fields=reader.fields), run=run, what="issues")
@@ -203,6 +203,11 @@ def reread_issues(
     if not dry_run:
         reindex_retitled(rows, titles=titles, written=written)
     progress(len(wanted), len(wanted), "JIRA issues")
+
+
+def held_issues(keys: Iterable[str]) -> list[str]:
+    """Those of `keys` that are linked JIRA issues T5G holds (the issues' webhook job re-reads only these)."""
+    return sorted(set(Issue.objects.filter(pk__in=list(keys)).values_list("pk", flat=True)))
 
 
 def stored_titles(rows: list[dict]) -> dict[str, str]:

@@ -21,6 +21,7 @@ JOBS = [
         feeds=("cases", "bugs"),
         stale_after=timedelta(hours=26),
         on_webhook="jira",
+        webhook_keys="bugs.issues.held_issues",
     ),
     Job(
         name="bugs",

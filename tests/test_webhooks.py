@@ -114,6 +114,7 @@ def test_it_rereads_a_card_once_for_a_burst_of_fifty_calls(client, hooks_on, log
                  what="the re-read")  # fmt: skip
     runs = SyncRun.objects.filter(source="card_hooks")
     assert runs.count() == 1 and runs.get().trigger == "webhook"
+    assert not SyncRun.objects.filter(source="issue_hooks").exists()  # the card is no linked issue: nothing to run
     reads = {k: v for k, v in hooks_on.requests().items() if k.startswith("GET ") and "/issue/" in k}
     assert sum(reads.values()) == 1, reads
     assert CardComment.objects.filter(card=card, body="a comment the burst is about").exists()

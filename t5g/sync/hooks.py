@@ -69,8 +69,10 @@ def reread(*, upstream: str, task_id: str = "") -> list[int]:
         return []
     runs = []
     for job in on_webhook(upstream):
+        if not (wanted := job.wanted_keys(keys)):
+            continue
         try:
-            run = run_job(job=job.name, trigger="webhook", task_id=task_id, keys=keys)
+            run = run_job(job=job.name, trigger="webhook", task_id=task_id, keys=wanted)
         except Exception:  # noqa: BLE001 - recorded and alerted by run_job; the schedule reconciles these keys
             continue
         if getattr(run, "joined", False):

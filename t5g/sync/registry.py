@@ -18,6 +18,7 @@ from importlib.util import find_spec
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Job:
     # The upstream whose webhooks run this job with the keys they name (`keys=[...]`, t5g/sync/hooks.py): a job
     # of events, with no schedule of its own; the scheduled syncs still reconcile whatever a webhook missed.
     on_webhook: str = ""
+    # Dotted path of fn(keys) -> those of a webhook's keys it would read (a lookup in T5G's own database): when
+    # none, it does not run at all, and records no run (a webhook about a card names no linked issue).
+    webhook_keys: str = ""
     # Whom it reads, as people name it ("Bugzilla"): a failure is told as "Bugzilla answered 503 …".
     upstream: str = ""
     # Settings it needs to do anything (e.g. BUG_TAG_KEYWORDS): without them it is not shown as late.
@@ -60,6 +64,9 @@ class Job:
         from django.conf import settings
 
         return all(getattr(settings, name, None) for name in self.needs)
+
+    def wanted_keys(self, keys: list[str]) -> list[str]:
+        return list(import_string(self.webhook_keys)(keys)) if self.webhook_keys else keys
 
     @property
     def scheduled(self) -> bool:
