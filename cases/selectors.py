@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from math import ceil
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.expressions import RawSQL
@@ -71,20 +72,29 @@ FEW = 10_000
 @dataclass
 class _Selection:
     qs: QuerySet[Case]
-    # For a costly filter matching few cases: each case's severity (for ranking a search's matches), by number.
-    severities: dict[str, int] | None = None
     costly: bool = False
+    # For a costly filter matching at most FEW cases, once known: each one's severity, by number (the page ranks
+    # and pages them by number).
+    severities: dict[str, int] | None = None
 
 
 def _selection(*, query: CaseQuery) -> _Selection:
-    """filtered(), or, for a costly filter matching at most FEW cases, those cases by number."""
-    qs = filtered(query=query)
-    if query.view in ("trends", "commented") or any(getattr(query, name) for name in COSTLY):
-        found = dict(qs.values_list("number", "severity")[: FEW + 1])
-        if len(found) <= FEW:
-            return _Selection(Case.objects.filter(number_in(list(found))).order_by(), found, costly=True)
-        return _Selection(qs, costly=True)
-    return _Selection(qs)
+    return _Selection(
+        filtered(query=query),
+        costly=query.view in ("trends", "commented") or any(getattr(query, name) for name in COSTLY),
+    )
+
+
+def _narrowed(selection: _Selection, found: dict[str, int] | None = None) -> _Selection:
+    """A costly selection matching at most FEW cases as those cases by number (`found`: the ones it matches, as far
+    as FEW + 1 of them, when _grouped read them already); others unchanged."""
+    if not selection.costly or selection.severities is not None:
+        return selection
+    if found is None:
+        found = dict(selection.qs.values_list("number", "severity")[: FEW + 1])
+    if len(found) > FEW:
+        return selection
+    return _Selection(Case.objects.filter(number_in(list(found))).order_by(), costly=True, severities=found)
 
 
 def number_in(numbers: list[str]) -> Q:
@@ -124,14 +134,15 @@ def facets(*, query: CaseQuery) -> dict:
     internal status, case closed but card not done, product and account (the FACET_TOP most frequent).
 
     One statement over the selection, and one for each of the few flagged sets (see _counts)."""
-    return _facets(_selection(query=query), query=query)
+    return _facets(_selection(query=query), query=query)[0]
 
 
 def facets_and_page(*, query: CaseQuery) -> tuple[dict, CasePage]:
-    """facets() and case_page() with the filters evaluated once (a costly filter costs once)."""
+    """facets() and case_page() with the filters evaluated once (a costly filter costs once: the facets'
+    statement also reads the cases it matches, when they are few, for the page)."""
     selection = _selection(query=query)
-    counts = _facets(selection, query=query)
-    return counts, _page(selection, query=query, total=counts["total"])
+    counts, found = _facets(selection, query=query)
+    return counts, _page(_narrowed(selection, found), query=query, total=counts["total"])
 
 
 # Facets whose values combine with OR (severity=1&severity=2): each is counted without its own filter, so the
@@ -139,19 +150,21 @@ def facets_and_page(*, query: CaseQuery) -> tuple[dict, CasePage]:
 OR_FACETS = ("severity", "prio", "status", "product", "account", "telco")
 
 
-def _facets(selection: _Selection, *, query: CaseQuery) -> dict:
+def _facets(selection: _Selection, *, query: CaseQuery) -> tuple[dict, dict[str, int] | None]:
+    """The counts, and for a costly selection the severities of the cases it matches (FEW + 1 at most)."""
     flagged = _flagged()
-    counts = _counts(selection, flagged=flagged)
+    counts, found = _counts(selection, flagged=flagged, rows=selection.costly)
     for name in OR_FACETS:
         if getattr(query, name):
             # One more count per facet chosen from (usually one): the set without that facet's filter.
-            counts[name] = _counts(_selection(query=replace(query, **{name: ()})), flagged=flagged)[name]
-    return counts
+            counts[name] = _counts(_selection(query=replace(query, **{name: ()})), flagged=flagged)[0][name]
+    return counts, found
 
 
-def _counts(selection: _Selection, *, flagged: _Flagged) -> dict:
-    """The facets' counts of the selection, from one pass over it (_grouped) and the few flagged cases."""
-    groups, matched = _grouped(selection.qs, flagged=flagged.all(), once=selection.costly)
+def _counts(selection: _Selection, *, flagged: _Flagged, rows: bool = False) -> tuple[dict, dict[str, int] | None]:
+    """The facets' counts of the selection, from one pass over it (_grouped) and the few flagged cases; `rows`:
+    also the severities of the cases it matches (FEW + 1 at most)."""
+    groups, matched, found = _grouped(selection.qs, flagged=flagged.all(), once=selection.costly, rows=rows)
     severity = {int(value): n for value, n, _ in groups["severity"]}
     total = sum(severity.values())
     # The cases by their active card's status (Case.card_status, copied onto each case: no join).
@@ -170,7 +183,7 @@ def _counts(selection: _Selection, *, flagged: _Flagged) -> dict:
     def yes_no(yes: int) -> list[tuple[str, int]]:
         return [(v, n) for v, n in (("yes", yes), ("no", total - yes)) if n]
 
-    return {
+    counts = {
         "total": total,
         "severity": Facet("severity", sorted(severity.items())),
         "prio": Facet("prio", [(v, prio[v]) for v in PRIO_VALUES if prio[v]]),
@@ -183,6 +196,7 @@ def _counts(selection: _Selection, *, flagged: _Flagged) -> dict:
         "product": _top_of(Counter({value: n for value, n, _ in groups["product"]}), "product"),
         "account": _top_of(Counter({value: n for value, n, _ in groups["account"]}), "account"),
     }
+    return counts, found
 
 
 @dataclass
@@ -214,14 +228,22 @@ def _flagged() -> _Flagged:
     return flagged
 
 
-def _grouped(qs: QuerySet[Case], *, flagged: set[str], once: bool) -> tuple[dict[str, list[tuple]], set[str]]:
+def _grouped(
+    qs: QuerySet[Case], *, flagged: set[str], once: bool, rows: bool = False
+) -> tuple[dict[str, list[tuple]], set[str], dict[str, int] | None]:
     """One statement over the selection: its groups by severity, product, account and card status (value, count,
-    how many closed), and which of `flagged` it holds. `once`: the selection is evaluated once, into a table, for
-    a costly one (measured at 100,000 cases on SQLite, a word in half of them: a statement per facet evaluated the
-    search each time, 7 x 40 ms); otherwise each group reads its own covering index (Case.Meta.indexes: all
-    100,000 cases grouped in 88 ms, against 208 ms through a table of them)."""
+    how many closed), which of `flagged` it holds and, with `rows`, the severity of each case it matches (FEW + 1
+    at most). `once`: the selection is evaluated once, into a table, for a costly one (measured at 100,000 cases
+    on SQLite, a word in half of them: a statement per facet evaluated the search each time, 7 x 40 ms);
+    otherwise each group reads its own covering index (Case.Meta.indexes: all 100,000 cases grouped in 88 ms,
+    against 208 ms through a table of them)."""
+    groups: dict[str, list[tuple]] = {name: [] for name in ("severity", "product", "account", "card_status")}
+    matched, found = set(), {} if rows else None
     columns = qs.order_by().values_list("number", "severity", "product", "account", "card_status", "status")
-    selection, params = columns.query.sql_with_params()
+    try:
+        selection, params = columns.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (a search without a word)
+        return groups, matched, found
     closed = "SUM(CASE WHEN status = 'Closed' THEN 1 ELSE 0 END)"
     parts = [
         f"SELECT '{name}', CAST({name} AS TEXT), COUNT(*), {closed if name == 'card_status' else 0} FROM m "
@@ -231,17 +253,19 @@ def _grouped(qs: QuerySet[Case], *, flagged: set[str], once: bool) -> tuple[dict
     if flagged:
         parts.append(f"SELECT 'flagged', number, 1, 0 FROM m WHERE number IN ({_json_values()})")
         params = (*params, json.dumps(sorted(flagged)))
+    if rows:
+        parts.append(f"SELECT 'row', number, severity, 0 FROM (SELECT number, severity FROM m LIMIT {FEW + 1}) AS r")
     sql = f"WITH m AS {'' if once else 'NOT '}MATERIALIZED ({selection}) " + " UNION ALL ".join(parts)
-    groups: dict[str, list[tuple]] = {name: [] for name in ("severity", "product", "account", "card_status")}
-    matched = set()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for name, value, n, closed_n in cursor.fetchall():
             if name == "flagged":
                 matched.add(value)
+            elif name == "row":
+                found[value] = n
             else:
                 groups[name].append((value, n, closed_n))
-    return groups, matched
+    return groups, matched, found
 
 
 def _top_of(counts: Counter, name: str) -> Facet:
@@ -260,7 +284,7 @@ def case_page(*, query: CaseQuery, total: int | None = None) -> CasePage:
     latest_comment (a dict: created_at, author, body (at most COMMENT_PREVIEW characters)) or None,
     sla_class ("sla-warning", "sla-alert" or "") and, for a search, match (a cases.search.Snippet or None).
     Five queries however many rows, four with `total` (from facets()); a search adds two."""
-    return _page(_selection(query=query), query=query, total=total)
+    return _page(_narrowed(_selection(query=query)), query=query, total=total)
 
 
 def _page(selection: _Selection, *, query: CaseQuery, total: int | None) -> CasePage:
