@@ -1,9 +1,17 @@
 from django.db import migrations, models
 
 
+def analyze_on_sqlite(apps, schema_editor) -> None:
+    # Not on PostgreSQL: there an ANALYZE of a still empty table tells the planner it is empty for good, and the
+    # next bulk load's statements were planned as nested loops over whole tables (the search reindex of 10,000
+    # cases: 20 s a batch of 500, against 1 s); its planner knows a new index from the table's own statistics.
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute("ANALYZE cards_card")
+
+
 class Migration(migrations.Migration):
-    """The live cards' index by case holds their labels: the Daily Telco and trends filters read it alone. The
-    table's statistics are refreshed so that the planner knows the new index at once."""
+    """The live cards' index by case holds their labels: the Daily Telco and trends filters read it alone. On SQLite
+    the table's statistics are refreshed so that the planner knows the new index at once."""
 
     dependencies = [
         ("cards", "0006_comment_html_account_patterns"),
@@ -20,5 +28,5 @@ class Migration(migrations.Migration):
                 name="card_live_by_case",
             ),
         ),
-        migrations.RunSQL("ANALYZE cards_card", migrations.RunSQL.noop, elidable=True),
+        migrations.RunPython(analyze_on_sqlite, migrations.RunPython.noop, elidable=True),
     ]
