@@ -50,7 +50,7 @@ from .filters import (
 )
 from .filters import trends_cards as trends_cards  # re-exported: reports' trends layout shows the same cards
 from .models import Case, CaseComment, SlaPartner
-from .query import NO_CARD, PRIO_VALUES, RANK, STATUS_VALUES, UNMAPPED, CaseQuery
+from .query import DEFAULT_SORT, NO_CARD, PRIO_VALUES, RANK, STATUS_VALUES, UNMAPPED, CaseQuery
 
 # The accounts and products facets list this many values (the most frequent); the rest are counted.
 FACET_TOP = 30
@@ -76,6 +76,8 @@ class _Selection:
     # For a costly filter matching at most FEW cases, once known: each one's severity, by number (the page ranks
     # and pages them by number).
     severities: dict[str, int] | None = None
+    # In the default order: the cases of the page asked for, in order, when the facets' statement read them.
+    window: list[str] | None = None
 
 
 def _selection(*, query: CaseQuery) -> _Selection:
@@ -85,16 +87,19 @@ def _selection(*, query: CaseQuery) -> _Selection:
     )
 
 
-def _narrowed(selection: _Selection, found: dict[str, int] | None = None) -> _Selection:
+def _narrowed(
+    selection: _Selection, found: dict[str, int] | None = None, window: list[str] | None = None
+) -> _Selection:
     """A costly selection matching at most FEW cases as those cases by number (`found`: the ones it matches, as far
-    as FEW + 1 of them, when _grouped read them already); others unchanged."""
+    as FEW + 1 of them, when _grouped read them already), with its page's cases when _grouped read them (`window`)."""
     if not selection.costly or selection.severities is not None:
         return selection
     if found is None:
         found = dict(selection.qs.values_list("number", "severity")[: FEW + 1])
     if len(found) > FEW:
-        return selection
-    return _Selection(Case.objects.filter(number_in(list(found))).order_by(), costly=True, severities=found)
+        return replace(selection, window=window)
+    qs = Case.objects.filter(number_in(list(found))).order_by()
+    return _Selection(qs, costly=True, severities=found, window=window)
 
 
 def number_in(numbers: list[str]) -> Q:
@@ -134,15 +139,15 @@ def facets(*, query: CaseQuery) -> dict:
     internal status, case closed but card not done, product and account (the FACET_TOP most frequent).
 
     One statement over the selection, and one for each of the few flagged sets (see _counts)."""
-    return _facets(_selection(query=query), query=query)[0]
+    return _facets(_selection(query=query), query=query, page=False)[0]
 
 
 def facets_and_page(*, query: CaseQuery) -> tuple[dict, CasePage]:
     """facets() and case_page() with the filters evaluated once (a costly filter costs once: the facets'
     statement also reads the cases it matches, when they are few, for the page)."""
     selection = _selection(query=query)
-    counts, found = _facets(selection, query=query)
-    return counts, _page(_narrowed(selection, found), query=query, total=counts["total"])
+    counts, found, window = _facets(selection, query=query)
+    return counts, _page(_narrowed(selection, found, window), query=query, total=counts["total"])
 
 
 # Facets whose values combine with OR (severity=1&severity=2): each is counted without its own filter, so the
@@ -150,21 +155,33 @@ def facets_and_page(*, query: CaseQuery) -> tuple[dict, CasePage]:
 OR_FACETS = ("severity", "prio", "status", "product", "account", "telco")
 
 
-def _facets(selection: _Selection, *, query: CaseQuery) -> tuple[dict, dict[str, int] | None]:
-    """The counts, and for a costly selection the severities of the cases it matches (FEW + 1 at most)."""
+def _facets(
+    selection: _Selection, *, query: CaseQuery, page: bool = True
+) -> tuple[dict, dict[str, int] | None, list[str] | None]:
+    """The counts; for a costly selection, the severities of the cases it matches (FEW + 1 at most) and, with
+    `page`, in the default order, the cases of the page `query` asks for, in order (see _grouped)."""
     flagged = _flagged()
-    counts, found = _counts(selection, flagged=flagged, rows=selection.costly)
+    window = None
+    if selection.costly and page and query.sort in (RANK, DEFAULT_SORT):
+        # Best match first is the default order past FEW matches: only then is the window read for it.
+        window = ((query.page - 1) * query.per, query.per, FEW if query.sort == RANK else 0)
+    counts, found, numbers = _counts(selection, flagged=flagged, rows=selection.costly, window=window)
     for name in OR_FACETS:
         if getattr(query, name):
             # One more count per facet chosen from (usually one): the set without that facet's filter.
             counts[name] = _counts(_selection(query=replace(query, **{name: ()})), flagged=flagged)[0][name]
-    return counts, found
+    return counts, found, numbers
 
 
-def _counts(selection: _Selection, *, flagged: _Flagged, rows: bool = False) -> tuple[dict, dict[str, int] | None]:
+def _counts(
+    selection: _Selection, *, flagged: _Flagged, rows: bool = False, window: tuple[int, int, int] | None = None
+) -> tuple[dict, dict[str, int] | None, list[str] | None]:
     """The facets' counts of the selection, from one pass over it (_grouped) and the few flagged cases; `rows`:
-    also the severities of the cases it matches (FEW + 1 at most)."""
-    groups, matched, found = _grouped(selection.qs, flagged=flagged.all(), once=selection.costly, rows=rows)
+    also the severities of the cases it matches (FEW + 1 at most); `window`: also a page of them in the default
+    order (see _grouped)."""
+    groups, matched, found, numbers = _grouped(
+        selection.qs, flagged=flagged, once=selection.costly, rows=rows, window=window
+    )
     severity = {int(value): n for value, n, _ in groups["severity"]}
     total = sum(severity.values())
     # The cases by their active card's status (Case.card_status, copied onto each case: no join).
@@ -196,7 +213,7 @@ def _counts(selection: _Selection, *, flagged: _Flagged, rows: bool = False) -> 
         "product": _top_of(Counter({value: n for value, n, _ in groups["product"]}), "product"),
         "account": _top_of(Counter({value: n for value, n, _ in groups["account"]}), "account"),
     }
-    return counts, found
+    return counts, found, numbers
 
 
 @dataclass
@@ -211,6 +228,10 @@ class _Flagged:
 
     def all(self) -> set[str]:
         return self.prio_list | self.potential | self.crit_sit | self.daily_telco | set().union(*self.telco.values())
+
+    def prio_rank(self, number: str) -> int:
+        """As cases.filters' prio rank: the prio-list first, then potential escalations, then the rest."""
+        return 0 if number in self.prio_list else 1 if number in self.potential else 2
 
 
 def _flagged() -> _Flagged:
@@ -229,33 +250,54 @@ def _flagged() -> _Flagged:
 
 
 def _grouped(
-    qs: QuerySet[Case], *, flagged: set[str], once: bool, rows: bool = False
-) -> tuple[dict[str, list[tuple]], set[str], dict[str, int] | None]:
+    qs: QuerySet[Case],
+    *,
+    flagged: _Flagged,
+    once: bool,
+    rows: bool = False,
+    window: tuple[int, int, int] | None = None,
+) -> tuple[dict[str, list[tuple]], set[str], dict[str, int] | None, list[str] | None]:
     """One statement over the selection: its groups by severity, product, account and card status (value, count,
-    how many closed), which of `flagged` it holds and, with `rows`, the severity of each case it matches (FEW + 1
-    at most). `once`: the selection is evaluated once, into a table, for a costly one (measured at 100,000 cases
-    on SQLite, a word in half of them: a statement per facet evaluated the search each time, 7 x 40 ms);
-    otherwise each group reads its own covering index (Case.Meta.indexes: all 100,000 cases grouped in 88 ms,
-    against 208 ms through a table of them)."""
+    how many closed), which of the flagged cases it holds, with `rows` the severity of each case it matches (FEW + 1
+    at most), and with `window` (offset, count, more than) those cases in the default order (cases.filters.ordered:
+    severity, prio-list, potential, crit sit, number), sorted from what the statement read already, when it matches
+    more than that many (else None).
+
+    `once`: the selection is evaluated once, into a table, for a costly one (measured at 100,000 cases on SQLite,
+    a word in half of them: a statement per facet evaluated the search each time, 7 x 40 ms; the page's query read
+    each matched case again to sort them, 50 of 200 ms); otherwise each group reads its own covering index
+    (Case.Meta.indexes: all 100,000 cases grouped in 88 ms, against 208 ms through a table of them)."""
     groups: dict[str, list[tuple]] = {name: [] for name in ("severity", "product", "account", "card_status")}
-    matched, found = set(), {} if rows else None
+    matched, found, numbers = set(), {} if rows else None, None
     columns = qs.order_by().values_list("number", "severity", "product", "account", "card_status", "status")
     try:
         selection, params = columns.query.sql_with_params()
     except EmptyResultSet:  # a filter that can match nothing (a search without a word)
-        return groups, matched, found
+        return groups, matched, found, numbers
     closed = "SUM(CASE WHEN status = 'Closed' THEN 1 ELSE 0 END)"
     parts = [
         f"SELECT '{name}', CAST({name} AS TEXT), COUNT(*), {closed if name == 'card_status' else 0} FROM m "
         f"GROUP BY {name}"
         for name in ("severity", "product", "account", "card_status")
     ]
-    if flagged:
+    if every := flagged.all():
         parts.append(f"SELECT 'flagged', number, 1, 0 FROM m WHERE number IN ({_json_values()})")
-        params = (*params, json.dumps(sorted(flagged)))
+        params = (*params, json.dumps(sorted(every)))
     if rows:
         parts.append(f"SELECT 'row', number, severity, 0 FROM (SELECT number, severity FROM m LIMIT {FEW + 1}) AS r")
+    if window:
+        # The page's cases picked here by the same order put in Python below (the flags as JSON lists).
+        prio = f"CASE WHEN number IN ({_json_values()}) THEN 0 WHEN number IN ({_json_values()}) THEN 1 ELSE 2 END"
+        crit = f"CASE WHEN number IN ({_json_values()}) THEN 0 ELSE 1 END"
+        offset, count, more_than = window
+        parts.append(
+            f"SELECT 'window', number, severity, 0 FROM (SELECT number, severity FROM m "
+            f"WHERE (SELECT COUNT(*) FROM m) > {int(more_than)} "
+            f"ORDER BY severity, {prio}, {crit}, number LIMIT {int(count)} OFFSET {int(offset)}) AS w"
+        )
+        params = (*params, *(json.dumps(sorted(s)) for s in (flagged.prio_list, flagged.potential, flagged.crit_sit)))
     sql = f"WITH m AS {'' if once else 'NOT '}MATERIALIZED ({selection}) " + " UNION ALL ".join(parts)
+    page = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for name, value, n, closed_n in cursor.fetchall():
@@ -263,9 +305,13 @@ def _grouped(
                 matched.add(value)
             elif name == "row":
                 found[value] = n
+            elif name == "window":
+                page.append((n, flagged.prio_rank(value), value not in flagged.crit_sit, value))
             else:
                 groups[name].append((value, n, closed_n))
-    return groups, matched, found
+    if page:
+        numbers = [number for *_, number in sorted(page)]
+    return groups, matched, found, numbers
 
 
 def _top_of(counts: Counter, name: str) -> Facet:
@@ -296,6 +342,8 @@ def _page(selection: _Selection, *, query: CaseQuery, total: int | None) -> Case
     # The page's case numbers first, from case columns and flags alone; then only those rows joined.
     if query.q and query.sorts[0][0] == RANK and selection.severities is not None:
         numbers = best_first(q=query.q, severities=selection.severities)[offset : offset + query.per]
+    elif selection.window is not None and number == query.page:
+        numbers = selection.window
     else:
         # More than FEW matches (a word in most cases) keep the default order: ranking them all costs more
         # than it tells.
