@@ -72,11 +72,13 @@ def bugs_to_refresh(*, full: bool, since: datetime | None) -> list[int]:
 
 
 def mark_restricted(ids: list[int], *, run: SyncRun, dry_run: bool) -> None:
-    """Bugzilla does not show these to our key (or no longer knows them): the portal's summary stays."""
+    """Bugzilla does not show these to our key (or no longer knows them): the portal's summary stays. Their version
+    is not known meanwhile: the next answer for one is written whatever its last change (a bug left out of one
+    answer by a fault, unchanged since, stayed restricted for good: newer-wins saw the same version)."""
     run.fetched += len(ids)
     run.unchanged += len(ids)
     if ids and not dry_run:
-        Bug.objects.filter(pk__in=ids).update(restricted=True, synced_at=timezone.now())
+        Bug.objects.filter(pk__in=ids).update(restricted=True, upstream_updated_at=None, synced_at=timezone.now())
         bump_feeds_after_commit(run)
 
 

@@ -241,3 +241,24 @@ def test_it_reads_a_failing_batch_bug_by_bug_and_fills_every_bug(upstreams):
     assert run.outcome == "success" and run.rejected == 0
     visible = {b.id for b in direct(upstreams).getbugs(sorted(b.id for b in linked_bugs()))}
     assert set(linked_bugs().exclude(upstream_updated_at=None).values_list("id", flat=True)) == visible
+
+
+def test_it_reads_a_bug_again_once_bugzilla_shows_it_again_though_it_did_not_change(upstreams):
+    """A bug Bugzilla left out of one answer (restricted for a while, or a fault) is marked restricted; when it is
+    answered again, unchanged (same last change), it is filled again: its version was not known meanwhile."""
+    mirror("cases", "details", "bugs")
+    bug = linked_bugs().filter(restricted=False).order_by("id").first()
+    before = {f: getattr(bug, f) for f in [*COMPARED, "upstream_updated_at"]}
+    upstreams.post(f"bugs/{bug.id}/access", {"access": "restricted"})
+    try:
+        mirror("bugs", full=True)
+        bug.refresh_from_db()
+        assert bug.restricted
+    finally:
+        upstreams.post(f"bugs/{bug.id}/access", {"access": "visible"})
+
+    mirror("bugs", full=True)
+
+    bug.refresh_from_db()
+    assert not bug.restricted
+    assert {f: getattr(bug, f) for f in [*COMPARED, "upstream_updated_at"]} == before
