@@ -73,12 +73,15 @@ def _new_request(**_) -> None:
     _served_old.set(False)
 
 
-def cached(name: str, *, feeds: Sequence[str], build: Callable[[], T], timeout: int | None = None) -> tuple[T, bool]:
+def cached(
+    name: str, *, feeds: Sequence[str], build: Callable[[], T], timeout: int | None = None, old_ok: bool = True
+) -> tuple[T, bool]:
     """build()'s value, cached under `name` and the generations of the data it reads.
 
     Returns (value, degraded): degraded is True when Redis is unreachable and the value came
     straight from the database. A sync bumping one of `feeds` makes every older copy old: the next request builds
-    it again, and while it does, the others are served the old copy (see served_old()).
+    it again, and while it does, the others are served the old copy (see served_old()); with `old_ok` False never:
+    what other cached values are built from must be current, or they would be cached as new though built from old.
     """
     global _redis_down_until
     if time.monotonic() < _redis_down_until:
@@ -98,7 +101,8 @@ def cached(name: str, *, feeds: Sequence[str], build: Callable[[], T], timeout: 
     if entry is not None and entry[0] == current:
         record_view_cache(hit=True)
         return entry[1], False
-    if entry is not None and not cache.add(rebuilding, 1, REBUILD_SECONDS):
+    locked = entry is not None and old_ok
+    if locked and not cache.add(rebuilding, 1, REBUILD_SECONDS):
         record_view_cache(hit=True)
         _served_old.set(True)
         return entry[1], False
@@ -107,6 +111,6 @@ def cached(name: str, *, feeds: Sequence[str], build: Callable[[], T], timeout: 
         value = build()
         cache.set(key, (current, value), timeout)
     finally:
-        if entry is not None:
+        if locked:
             cache.delete(rebuilding)
     return value, False

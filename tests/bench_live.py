@@ -138,7 +138,7 @@ class Stack:
         # As the Procfile starts it.
         self.web = self.Process(
             "web", [str(BIN / "gunicorn"), "t5g.wsgi", "-c", "t5g/gunicorn.py", "--bind", f"127.0.0.1:{self.port}",
-                    "--workers", "2"], env=self.env, log_dir=self.work,
+                    "--workers", os.environ.get("WEB_WORKERS", "2")], env=self.env, log_dir=self.work,
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while True:

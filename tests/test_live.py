@@ -9,6 +9,7 @@ import threading
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.signals import request_started
 
 from t5g.cache import bump, cached, served_old
 from t5g.live import OLD
@@ -74,6 +75,17 @@ def test_it_serves_the_previous_copy_while_another_request_builds_the_new_one():
     done.set()
     other.join()
     assert cached("view", feeds=("cases",), build=lambda: "not built again") == ("second", False)
+
+
+@pytest.mark.django_db
+def test_it_never_serves_an_old_copy_of_what_other_copies_are_built_from():
+    assert cached("flags", feeds=("cases",), build=lambda: "first", old_ok=False) == ("first", False)
+    bump("cases")
+    cache.add("view-rebuild:flags", 1, 30)  # as if another request were building it
+    request_started.send(sender=None)  # a new request: served_old() forgets the last one's
+    assert cached("flags", feeds=("cases",), build=lambda: "second", old_ok=False) == ("second", False)
+    assert not served_old()
+    assert cache.get("view-rebuild:flags") == 1  # the other request's mark left alone
 
 
 @pytest.mark.django_db
