@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -86,6 +87,23 @@ def test_it_never_serves_an_old_copy_of_what_other_copies_are_built_from():
     assert cached("flags", feeds=("cases",), build=lambda: "second", old_ok=False) == ("second", False)
     assert not served_old()
     assert cache.get("view-rebuild:flags") == 1  # the other request's mark left alone
+
+
+@pytest.mark.django_db
+def test_it_builds_a_view_again_at_most_every_spacing_times_its_last_build(settings):
+    settings.VIEW_REBUILD_SPACING = 50
+
+    def build() -> str:
+        time.sleep(0.02)  # 20 ms: built again a second later at the earliest
+        return "first"
+
+    cached("view", feeds=("cases",), build=build)
+    bump("cases")
+    request_started.send(sender=None)
+    assert cached("view", feeds=("cases",), build=lambda: "second") == ("first", False)
+    assert served_old()  # the page says so, and asks again in a moment
+    time.sleep(1.2)
+    assert cached("view", feeds=("cases",), build=lambda: "second") == ("second", False)
 
 
 @pytest.mark.django_db

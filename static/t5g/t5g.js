@@ -134,7 +134,6 @@
         var y = window.scrollY;
         main.innerHTML = fresh.innerHTML;
         if (page.body.dataset.generation) body.dataset.generation = page.body.dataset.generation;
-        soon();
         open.forEach(function (was) {
           var link = main.querySelector('[data-expand][hx-get="' + CSS.escape(was.url) + '"]');
           var row = link && link.closest("tr");
@@ -148,6 +147,7 @@
         main.dispatchEvent(new CustomEvent("t5g:updated", { bubbles: true, detail: { page: page } }));
         window.scrollTo(0, y);
         note();
+        soon();
       });
   }
   function poll() {
@@ -168,9 +168,16 @@
     var main = document.querySelector("main");
     if (main && !busy) { busy = true; update(main).catch(function () {}).then(function () { busy = false; }); }
   });
-  // A page given a view's previous copy (its new one was being built: t5g/cache.py) asks again in a moment.
+  // A page given a view's previous copy (its new one is being built, or is due in a few seconds: t5g/cache.py) says
+  // so and asks again in a moment.
   function soon() {
-    if (body.dataset.generation === "old") setTimeout(poll, 2000);
+    if (body.dataset.generation !== "old") return;
+    var el = document.getElementById("live-note");
+    if (el) {
+      el.textContent = "updating…";
+      el.title = "This page shows the data of a few seconds ago: it updates itself in a moment";
+    }
+    setTimeout(poll, 2000);
   }
   soon();
   setInterval(poll, every);

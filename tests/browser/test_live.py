@@ -66,8 +66,10 @@ def test_it_updates_at_once_a_page_given_an_old_copy_while_the_new_one_was_built
         page.goto(url)
         assert page.evaluate("document.body.dataset.generation") == OLD
         expect(page.locator(f"#case-{case.number}")).not_to_contain_text(summary)
+        expect(page.locator("#live-note")).to_have_text("updating…")  # it says it is not current
     finally:
         cache.delete_many(holding)
     started = time.monotonic()
     expect(page.locator(f"#case-{case.number}")).to_contain_text(summary, timeout=10_000)
     assert time.monotonic() - started < 10 and page.evaluate("document.body.dataset.generation") != OLD
+    expect(page.locator("#live-note")).to_have_text(re.compile(r"updated \d\d:\d\d"))
