@@ -76,8 +76,9 @@ class Case(Mirrored):
             models.Index(
                 fields=["severity", "status", "removed_at", "created_at", "closed_at"], name="case_table_severity"
             ),
-            # In the default order's (severity, then number for all but the few flagged cases): a page of a large
-            # selection is read from here instead of sorting it all (cases.selectors._in_default_order).
+            # In the default order's (severity, then number for all but the few flagged cases): its sort reads the
+            # severities in order and sorts only as many as the page needs (at 100,000 cases, page 3 of all cases:
+            # 246 -> 92 ms cold), and covers the plain views' filters.
             models.Index(
                 fields=["severity", "number", "status", "removed_at", "account", "product"], name="case_table_page"
             ),

@@ -92,10 +92,8 @@ def _narrowed(
     selection: _Selection, found: dict[str, int] | None = None, window: list[str] | None = None
 ) -> _Selection:
     """A costly selection matching at most FEW cases as those cases by number (`found`: the ones it matches, as far
-    as FEW + 1 of them, when _grouped read them already), with its page's cases when _facets read them (`window`)."""
-    if not selection.costly:
-        return replace(selection, window=window)
-    if selection.severities is not None:
+    as FEW + 1 of them, when _grouped read them already), with its page's cases when _grouped read them (`window`)."""
+    if not selection.costly or selection.severities is not None:
         return selection
     if found is None:
         found = dict(selection.qs.values_list("number", "severity")[: FEW + 1])
@@ -174,10 +172,6 @@ def _facets(
         # Best match first is the default order past FEW matches: only then is the window read for it.
         window = ((query.page - 1) * query.per, query.per, FEW if query.sort == RANK else 0)
     counts, found, numbers = _counts(selection, flagged=flagged, rows=selection.costly, window=window)
-    if page and not selection.costly and query.sort == DEFAULT_SORT and counts["total"] > SORT_WHOLE_UP_TO:
-        sizes = dict(counts["severity"].counts)
-        numbers = _in_default_order(selection.qs, sizes=sizes, flagged=flagged, offset=(query.page - 1) * query.per,
-                                    count=query.per)  # fmt: skip
     for name in OR_FACETS:
         if getattr(query, name):
             # One more count per facet chosen from (usually one): the set without that facet's filter.
@@ -258,37 +252,6 @@ def _flagged() -> _Flagged:
     """The flagged sets, read once per change of the data (measured at 100,000 cases: 30 ms, most of it the Daily
     Telco label's scan of every card, in each of the table's facets that missed the cache)."""
     return cached("cases-flagged", feeds=TABLE_FEEDS, build=_read_flagged, timeout=3600, old_ok=False)[0]
-
-
-# A plain selection of more cases than this is paged in the default order by _in_default_order; a smaller one is
-# sorted whole by SQL (cases.filters.ordered), a few milliseconds.
-SORT_WHOLE_UP_TO = 2000
-
-
-def _in_default_order(
-    qs: QuerySet[Case], *, sizes: dict[int, int], flagged: _Flagged, offset: int, count: int
-) -> list[str]:
-    """Cases offset to offset + count of a plain selection (its `sizes` by severity) in the default order
-    (cases.filters.ordered: severity, prio-list, potential escalation, crit sit, number) without sorting it all: in
-    each severity the few flagged cases the selection holds come first, sorted here, then the others by number, read
-    a page at a time from the (severity, number) index (Case.Meta.indexes). Measured at 100,000 cases: a page of all
-    cases sorted by SQL took 186 ms of the 250 ms its cold page took."""
-    marked = flagged.prio_list | flagged.potential | flagged.crit_sit
-    held: dict[int, list[str]] = {}
-    for number, severity in qs.filter(number_in(sorted(marked))).values_list("number", "severity"):
-        held.setdefault(severity, []).append(number)
-    numbers, position, end = [], 0, offset + count
-    for severity in sorted(sizes):
-        first = sorted(held.get(severity, []), key=lambda n: (flagged.prio_rank(n), n not in flagged.crit_sit, n))
-        rest = qs.filter(severity=severity).exclude(number_in(sorted(marked))).order_by("number")
-        for size, part in ((len(first), first), (sizes[severity] - len(first), rest.values_list("number", flat=True))):
-            start, stop = max(offset - position, 0), min(end - position, size)
-            if start < stop:
-                numbers += list(part[start:stop])
-            position += size
-        if position >= end:
-            break
-    return numbers
 
 
 def _read_flagged() -> _Flagged:

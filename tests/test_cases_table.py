@@ -296,30 +296,6 @@ def test_it_sorts_by_severity_then_prio_list_then_crit_sit(user_client):
     assert numbers(user_client.get(URL)) == ["03000005", "03000003", "03000002", "03000004", "03000001"]
 
 
-@pytest.mark.parametrize("params", ["", "view=all", "view=all&account=Acme", "view=all&status=Debugging"])
-def test_it_pages_a_large_selection_in_default_order_without_sorting_it_all(user_client, world, params, monkeypatch):
-    from cases import selectors
-
-    for i in range(12):  # flagged cases among plain ones, in every severity, on page boundaries
-        case = make_case(f"0300{i:04d}", severity=1 + i % 4, account="Acme" if i % 3 else "Initech")
-        make_card(case, f"KNI-3{i:02d}", status="Debugging")
-        if i % 5 == 1:
-            Escalation.objects.create(case=case, type=("prio_list", "potential")[i % 2])
-        if i % 4 == 2:
-            Detail.objects.create(case=case, crit_sit=True)
-    query = CaseQueryForm(QueryDict(params)).query()
-    ordered = [c.number for c in selectors.case_rows(query=query)]  # SQL's sort of the whole selection
-
-    def pages() -> list[str]:
-        found = []
-        for page in range(1, len(ordered) // 3 + 2):
-            found += numbers(user_client.get(f"{URL}?{params}&per=3&page={page}".replace("?&", "?")))
-        return found
-
-    monkeypatch.setattr(selectors, "SORT_WHOLE_UP_TO", 0)  # every selection is "large"
-    assert pages() == ordered
-
-
 @pytest.mark.parametrize(
     ("params", "expected"),
     [

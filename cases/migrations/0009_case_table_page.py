@@ -4,9 +4,9 @@ from t5g.migration_ops import analyze_on_sqlite
 
 
 class Migration(migrations.Migration):
-    """An index in the default order's (severity, number), covering the plain views' filters: a page of a large
-    selection is read from it a page at a time instead of sorting every case (cases.selectors._in_default_order).
-    On SQLite the table's statistics are refreshed, so that the planner knows the new index at once."""
+    """An index in the default order's (severity, number), covering the plain views' filters: the default order's
+    sort reads the severities in order and sorts only as many cases as the page needs, not every case. On SQLite the
+    table's statistics are refreshed, so that the planner knows the new index at once."""
 
     dependencies = [
         ("cases", "0008_case_table_number_covers_facets"),
