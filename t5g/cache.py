@@ -60,13 +60,14 @@ _redis_down_until = 0.0
 # second or two) every view was otherwise cold for everyone at once: at 100,000 cases, 100 members' p95 was 3.6 s,
 # the requests queued behind cold builds of the same pages.
 REBUILD_SECONDS = 30
-# And a view is built again at most every VIEW_REBUILD_SPACING times as long as its last build took, however often
-# the data changes: then rebuilding any one view takes at most 1/VIEW_REBUILD_SPACING of a core. Measured at 100,000
-# cases under the load test's churn (a webhook re-read or a sync every ~3.5 s, each making every view old): 288
-# builds a minute of the cases table's pages (~100 ms each) and 172 of account pages (~47 ms), half of the web
-# workers' CPU. With the default (50) a 5 ms expanded row is at most 0.25 s behind the database, a 100 ms table 5 s,
-# and its page updates itself once the new copy is built. However slow a build, a view is at most this far behind:
-MAX_SPACING_SECONDS = 10
+# And, however often the data changes, a view made old waits before its next build for VIEW_REBUILD_SPACING times as
+# long as its last build took, but never more than MAX_SPACING_SECONDS: rebuilding one view then takes at most a
+# hundredth of a core (by default) unless its build takes over 50 ms. Measured at 100,000 cases under the load test's churn (a
+# webhook re-read or a sync every ~3.5 s, each making every view old): 288 builds a minute of the cases table's pages
+# (~100 ms each) and 172 of account pages (~47 ms) were half of the web workers' CPU, and the p95 was 640 ms; with
+# the spacing, 170 ms (docs/benchmarks.md). A 5 ms expanded row is then at most half a second behind the database,
+# the cases table 5 s, and a page given an old copy says "updating…" and updates itself once the new one is built.
+MAX_SPACING_SECONDS = 5
 _served_old = ContextVar("served_old", default=False)
 
 

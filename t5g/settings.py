@@ -497,7 +497,7 @@ WARM_PAGES = _env("WARM_PAGES", "bool", True)
 WARM_DELAY_SECONDS = _env("WARM_DELAY_SECONDS", "float", 3.0)
 # Under churn, a cached view's next build waits at least this many times as long as its last build took (its previous
 # copy served meanwhile, and the page updates itself once the new one is built): t5g/cache.py. 0: at every change.
-VIEW_REBUILD_SPACING = _env("VIEW_REBUILD_SPACING", "float", 50.0)
+VIEW_REBUILD_SPACING = _env("VIEW_REBUILD_SPACING", "float", 100.0)
 # An open page asks this often whether its data changed, and updates itself in place (t5g/live.py); 0: never.
 LIVE_POLL_SECONDS = _env("LIVE_POLL_SECONDS", "int", 15)
 # Details, JIRA links, bugs and JIRA issues of open cases are re-read when their copy is this old.
