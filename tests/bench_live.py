@@ -43,6 +43,8 @@ BIN = Path(sys.executable).parent
 FRESHNESS_SAMPLES = 20
 FIRST_ROUNDS = 3
 LOAD_USERS, LOAD_SPAWN_RATE, LOAD_SECONDS = 100, 20, 60
+# gunicorn's workers, as the Procfile starts them (WEB_WORKERS, default 2).
+WEB_WORKERS = os.environ.get("WEB_WORKERS", "2")
 # Upstream changes during the load test: CHURN_COUNT every CHURN_EVERY seconds (7,200 an hour: far more than a
 # team's upstreams make), the cases and cards jobs every SYNC_EVERY seconds.
 SYNC_EVERY, CHURN_EVERY, CHURN_COUNT = 20, 1, 2
@@ -138,7 +140,7 @@ class Stack:
         # As the Procfile starts it.
         self.web = self.Process(
             "web", [str(BIN / "gunicorn"), "t5g.wsgi", "-c", "t5g/gunicorn.py", "--bind", f"127.0.0.1:{self.port}",
-                    "--workers", os.environ.get("WEB_WORKERS", "2")], env=self.env, log_dir=self.work,
+                    "--workers", WEB_WORKERS], env=self.env, log_dir=self.work,
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while True:
@@ -425,7 +427,7 @@ def _load(stack: Stack) -> list:
         R(size, "load: errors", errors, "", 0, note="; ".join(failures[:3])[:300]
           or ("" if errors == 0 and done.returncode == 0 else done.stderr.strip()[-300:].replace("\n", " "))),
         R(size, "load: requests per second sustained", float(total["Requests/s"]), "/s",
-          note="2 gunicorn workers, the Celery worker syncing, locust and the sandbox on the same 2 cores"),
+          note=f"{WEB_WORKERS} gunicorn workers, the Celery worker syncing, locust and the sandbox on the same 2 cores"),
         R(size, "load: web CPU per request", web_cpu * 1000 / max(1, count), "ms",
           note=f"gunicorn's workers {web_cpu:.0f} s CPU for {count:,} requests; {cost}"),
         R(size, "load: CPU share gunicorn's workers got", web_cpu / LOAD_SECONDS, "cores",
