@@ -427,7 +427,7 @@ def _load(stack: Stack) -> list:
         R(size, "load: errors", errors, "", 0, note="; ".join(failures[:3])[:300]
           or ("" if errors == 0 and done.returncode == 0 else done.stderr.strip()[-300:].replace("\n", " "))),
         R(size, "load: requests per second sustained", float(total["Requests/s"]), "/s",
-          note=f"{WEB_WORKERS} gunicorn workers, the Celery worker syncing, locust and the sandbox on the same 2 cores"),
+          note=f"{WEB_WORKERS} gunicorn workers, the Celery worker syncing, locust and the sandbox on 2 cores"),
         R(size, "load: web CPU per request", web_cpu * 1000 / max(1, count), "ms",
           note=f"gunicorn's workers {web_cpu:.0f} s CPU for {count:,} requests; {cost}"),
         R(size, "load: CPU share gunicorn's workers got", web_cpu / LOAD_SECONDS, "cores",
